@@ -1,0 +1,1 @@
+"""One screen per task of the back office: log in, home, help."""

@@ -1,0 +1,1 @@
+"""Anju core: domain services over the database; no UI, HTTP or report code lives here."""

@@ -1,0 +1,96 @@
+"""Translation of user-facing text: English msgids in code, zh_CN (default) and en catalogues in data/locale.
+
+Mark text with `_()` where it is shown right away and with `N_()` where it is stored and shown later
+(error messages are marked with `N_` and translated when displayed, so each reader gets their language).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "data" / "locale"
+DOMAIN = "anju"
+DEFAULT_LANGUAGE = "zh_CN"
+LANGUAGES = ("zh_CN", "en")
+
+_state = {"language": None}
+
+
+def N_(message: str) -> str:
+    """Mark `message` for extraction without translating it now."""
+    return message
+
+
+def _normalise(lang: str | None) -> str | None:
+    if not lang:
+        return None
+    lang = lang.split(".")[0].replace("-", "_")
+    if lang.lower().startswith("zh"):
+        return "zh_CN"
+    if lang.lower().startswith("en") or lang in ("C", "POSIX"):
+        return "en"
+    return None
+
+
+def detect_language() -> str:
+    """ANJU_LANG first, then the POSIX locale variables, then zh_CN."""
+    for var in ("ANJU_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        lang = _normalise(os.environ.get(var))
+        if lang:
+            return lang
+    return DEFAULT_LANGUAGE
+
+
+def set_language(lang: str | None) -> str:
+    """Select the language for `_()`; None re-detects it from the environment. Returns the choice."""
+    chosen = _normalise(lang) if lang else detect_language()
+    _state["language"] = chosen or DEFAULT_LANGUAGE
+    return _state["language"]
+
+
+def current_language() -> str:
+    if _state["language"] is None:
+        set_language(None)
+    return _state["language"]
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """The msgid → msgstr table of one language, read once from its .po file."""
+    from babel.messages.pofile import read_po
+
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        cat = read_po(fh, locale=lang)
+    table: dict[str, str] = {}
+    for msg in cat:
+        if msg.id and msg.string and not msg.fuzzy:
+            key = msg.id if isinstance(msg.id, str) else msg.id[0]
+            value = msg.string if isinstance(msg.string, str) else msg.string[0]
+            if value:
+                table[key] = value
+    return table
+
+
+def gettext(message: str, lang: str | None = None) -> str:
+    """Translate `message` into `lang` (default: the current language); unknown text comes back as is."""
+    return catalog(lang or current_language()).get(message, message)
+
+
+def _(message: str) -> str:
+    return gettext(message)
+
+
+def translate(message: str, params: dict | None = None, lang: str | None = None) -> str:
+    """Translate, then fill `{name}` placeholders from `params`."""
+    text = gettext(message, lang)
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return text
+    return text

@@ -1,0 +1,1 @@
+"""Users, roles and permissions, login and password hashing, and personal-data encryption and masking."""

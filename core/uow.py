@@ -1,0 +1,96 @@
+"""The unit of work: one write transaction holding a change, its audit records and its outbox events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from core.jsonutil import canonical_json
+
+if TYPE_CHECKING:
+    from core.context import Context
+
+
+@dataclass(frozen=True)
+class PendingAudit:
+    action: str
+    object_type: str
+    object_id: str
+    before: str | None
+    after: str | None
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    type: str
+    payload: str
+    schema_version: int
+
+
+class UnitOfWork:
+    """Opened by `Context.uow()`. `now` is the one instant of the whole transaction."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.session = ctx.db.writer()
+        self.now: datetime = ctx.clock.now()
+        self._audit: list[PendingAudit] = []
+        self._events: list[PendingEvent] = []
+        self._after_commit: list[Callable[[], None]] = []
+
+    def audit(
+        self,
+        action: str,
+        object_type: str,
+        object_id: object,
+        before: Any = None,
+        after: Any = None,
+    ) -> None:
+        """Record who did what to which object; written, hash-chained, when the transaction commits."""
+        self._audit.append(
+            PendingAudit(
+                action,
+                object_type,
+                str(object_id),
+                None if before is None else canonical_json(before),
+                None if after is None else canonical_json(after),
+            )
+        )
+
+    def emit(self, event_type: str, payload: Any, schema_version: int = 1) -> None:
+        """Append a sync outbox event (numbered gaplessly per site at commit)."""
+        self._events.append(PendingEvent(event_type, canonical_json(payload), schema_version))
+
+    def emit_many(self, event_type: str, payloads: list[Any], schema_version: int = 1) -> None:
+        self._events.extend(PendingEvent(event_type, canonical_json(p), schema_version) for p in payloads)
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run `fn` once the transaction has committed (never if it rolls back)."""
+        self._after_commit.append(fn)
+
+    def commit(self) -> None:
+        from core.audit.log import write_records
+        from core.sync.outbox import append_events
+
+        self.session.flush()
+        if self._audit:
+            write_records(self.session, self.ctx.actor, self.now, self._audit)
+        if self._events:
+            append_events(self.session, self.now, self._events)
+        self.session.commit()
+        self._audit.clear()
+        self._events.clear()
+        callbacks, self._after_commit = self._after_commit, []
+        for fn in callbacks:
+            fn()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self._audit.clear()
+        self._events.clear()
+        self._after_commit.clear()
+
+    def close(self) -> None:
+        self.session.close()

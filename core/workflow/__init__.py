@@ -1,0 +1,1 @@
+"""Approval chains (maker-checker) and their attachments; business packages register handlers for outcomes."""

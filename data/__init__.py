@@ -1,0 +1,1 @@
+"""Data shipped with Anju: migrations, reference data, demo data, translations."""

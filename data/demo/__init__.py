@@ -1,0 +1,1 @@
+"""Demo site data: what the apps show on a fresh machine."""

@@ -1,0 +1,1 @@
+"""Alembic migration scripts (batch mode on SQLite, named constraints)."""

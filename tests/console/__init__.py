@@ -1,0 +1,1 @@
+"""Tests of the terminal back office (Textual, driven by Pilot)."""
