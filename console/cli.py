@@ -472,5 +472,17 @@ def console(site: Site) -> None:
     run_console(site.home, site.database(), SystemClock())
 
 
+def _add_area_commands() -> None:
+    import importlib
+
+    from console.commands import COMMAND_MODULES
+
+    for name in COMMAND_MODULES:
+        main.add_command(importlib.import_module(f"console.commands.{name}").group)
+
+
+_add_area_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main(prog_name=os.path.basename(sys.argv[0]))

@@ -29,13 +29,13 @@ def _normalise(lang: str | None) -> str | None:
     lang = lang.split(".")[0].replace("-", "_")
     if lang.lower().startswith("zh"):
         return "zh_CN"
-    if lang.lower().startswith("en") or lang in ("C", "POSIX"):
+    if lang.lower().startswith("en"):
         return "en"
     return None
 
 
 def detect_language() -> str:
-    """ANJU_LANG first, then the POSIX locale variables, then zh_CN."""
+    """ANJU_LANG first, then the POSIX locale variables, then zh_CN (a bare C/POSIX locale chooses nothing)."""
     for var in ("ANJU_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         lang = _normalise(os.environ.get(var))
         if lang:

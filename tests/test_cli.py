@@ -132,7 +132,7 @@ def test_refuses_database_from_newer_version(tmp_path, site):
     copy = tmp_path / "newer"
     shutil.copytree(site, copy)
     con = sqlite3.connect(copy / "anju.db")
-    con.execute("UPDATE alembic_version SET version_num = 'ffff_from_the_future'")
+    con.execute("INSERT INTO alembic_version (version_num) VALUES ('ffff_from_the_future')")
     con.commit()
     con.close()
     for args in (("users", "list"), ("ledger", "verify"), ("db", "upgrade")):

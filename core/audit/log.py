@@ -1,16 +1,19 @@
 """Writing and verifying the audit chain.
 
-hash(n) = SHA-256 of the record's fields and hash(n-1), joined with a unit separator. `seq` comes from the
-gapless counter "audit", so an edited, deleted or inserted record breaks the chain at a named place; the
+hash(n) = SHA-256 over the record's fields and hash(n-1), joined with a unit separator (U+001F). Ids enter the
+hash as 32 hex digits and the instant as `YYYY-MM-DD HH:MM:SS.ffffff` UTC — the forms SQLite stores — so
+verification can hash the raw stored text without converting a million rows to Python objects. `seq` comes from
+the gapless counter "audit", so an edited, deleted or inserted record breaks the chain at a named place; the
 counter also catches records cut off the end.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select
@@ -18,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from core.audit.models import AuditRecord
 from core.db import sequences
-from core.ids import new_id
+from core.i18n import N_
+from core.ids import new_ids
 
 if TYPE_CHECKING:
     from core.context import Actor
@@ -27,37 +31,27 @@ if TYPE_CHECKING:
 GENESIS_HASH = "0" * 64
 COUNTER = "audit"
 VERIFY_BATCH_SIZE = 20_000
+AT_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+SEP = "\x1f"
+NULL = "\x00"
 
 
-def record_hash(
-    seq: int,
-    record_id: str,
-    at: datetime,
-    actor_id: str,
-    actor_name: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    before_json: str | None,
-    after_json: str | None,
-    prev_hash: str,
-) -> str:
-    text = "\x1f".join(
-        (
-            str(seq),
-            record_id,
-            at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
-            actor_id,
-            actor_name,
-            action,
-            object_type,
-            object_id,
-            before_json if before_json is not None else "\x00",
-            after_json if after_json is not None else "\x00",
-            prev_hash,
-        )
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _id_text(value: uuid.UUID | str | None) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else value.hex
+
+
+def _at_text(value: datetime | str) -> str:
+    if isinstance(value, str):
+        return value
+    return value.astimezone(UTC).strftime(AT_FORMAT) if value.tzinfo else value.strftime(AT_FORMAT)
+
+
+def record_hash(fields: Sequence[str]) -> str:
+    """Hash of one record: `fields` are seq, id, at, actor_id, actor_name, action, object_type, object_id,
+    before, after, prev_hash — all as text (None written as NUL)."""
+    return hashlib.sha256(SEP.join(fields).encode("utf-8")).hexdigest()
 
 
 def write_records(session: Session, actor: Actor, at: datetime, pending: Sequence[PendingAudit]) -> None:
@@ -66,28 +60,23 @@ def write_records(session: Session, actor: Actor, at: datetime, pending: Sequenc
     prev = GENESIS_HASH
     if first > 1:
         prev = session.execute(select(AuditRecord.hash).where(AuditRecord.seq == first - 1)).scalar_one()
-    actor_id = str(actor.user_id) if actor.user_id else ""
+    at = at.astimezone(UTC)
+    at_text = at.strftime(AT_FORMAT)
+    actor_text = _id_text(actor.user_id)
+    ids = new_ids(len(pending))
     rows = []
     for offset, p in enumerate(pending):
         seq = first + offset
-        rid = new_id()
         digest = record_hash(
-            seq,
-            str(rid),
-            at,
-            actor_id,
-            actor.username,
-            p.action,
-            p.object_type,
-            p.object_id,
-            p.before,
-            p.after,
-            prev,
-        )
+            (
+                str(seq), ids[offset].hex, at_text, actor_text, actor.username, p.action, p.object_type,
+                p.object_id, NULL if p.before is None else p.before, NULL if p.after is None else p.after, prev,
+            )
+        )  # fmt: skip
         rows.append(
             {
                 "seq": seq,
-                "id": rid,
+                "id": ids[offset],
                 "at": at,
                 "actor_id": actor.user_id,
                 "actor_name": actor.username,
@@ -117,51 +106,46 @@ class VerifyResult:
         return {"ok": self.ok, "checked": self.checked, "problems": self.problems}
 
 
-def _rows(session: Session) -> Iterable[tuple]:
-    cols = (
-        AuditRecord.seq,
-        AuditRecord.id,
-        AuditRecord.at,
-        AuditRecord.actor_id,
-        AuditRecord.actor_name,
-        AuditRecord.action,
-        AuditRecord.object_type,
-        AuditRecord.object_id,
-        AuditRecord.before_json,
-        AuditRecord.after_json,
-        AuditRecord.prev_hash,
-        AuditRecord.hash,
-    )
-    stmt = select(*cols).order_by(AuditRecord.seq).execution_options(yield_per=VERIFY_BATCH_SIZE)
-    yield from session.execute(stmt)
+_VERIFY_SQL = (
+    "SELECT seq, id, at, actor_id, actor_name, action, object_type, object_id, before_json, after_json, "
+    "prev_hash, hash FROM audit_log ORDER BY seq"
+)
+
+
+def _raw_rows(session: Session) -> Iterable[tuple]:
+    """Rows as the driver returns them (text on SQLite; uuid/datetime objects on PostgreSQL), in batches."""
+    result = session.connection().exec_driver_sql(_VERIFY_SQL)
+    while batch := result.fetchmany(VERIFY_BATCH_SIZE):
+        yield from batch
 
 
 def verify(session: Session) -> VerifyResult:
     """Walk the chain; report every broken link by seq (edited, deleted, inserted or cut-off records)."""
-    from core.i18n import N_
-
     result = VerifyResult()
+    problems = result.problems
     expected_seq = 1
     prev = GENESIS_HASH
-    for seq, rid, at, actor_id, actor_name, action, otype, oid, before, after, prev_hash, digest in _rows(
+    sha256 = hashlib.sha256
+    checked = 0
+    for seq, rid, at, actor_id, actor_name, action, otype, oid, before, after, prev_hash, digest in _raw_rows(
         session
     ):
-        result.checked += 1
+        checked += 1
         if seq != expected_seq:
-            kind = "missing" if seq > expected_seq else "duplicate"
-            result.problems.append(
+            missing = seq > expected_seq
+            problems.append(
                 {
                     "seq": expected_seq,
-                    "problem": kind,
+                    "problem": "missing" if missing else "duplicate",
                     "message": N_("audit records {first}..{last} are missing")
-                    if kind == "missing"
+                    if missing
                     else N_("audit record {first} appears out of order"),
                     "first": expected_seq,
                     "last": seq - 1,
                 }
             )
         if prev_hash != prev:
-            result.problems.append(
+            problems.append(
                 {
                     "seq": seq,
                     "problem": "broken_link",
@@ -171,21 +155,17 @@ def verify(session: Session) -> VerifyResult:
                     "first": seq,
                 }
             )
-        actual = record_hash(
-            seq,
-            str(rid),
-            at,
-            str(actor_id) if actor_id else "",
-            actor_name,
-            action,
-            otype,
-            oid,
-            before,
-            after,
-            prev_hash,
-        )
-        if actual != digest:
-            result.problems.append(
+        text = SEP.join(
+            (
+                str(seq), rid if rid.__class__ is str else _id_text(rid),
+                at if at.__class__ is str else _at_text(at),
+                "" if actor_id is None else (actor_id if actor_id.__class__ is str else _id_text(actor_id)),
+                actor_name, action, otype, oid, NULL if before is None else before, NULL if after is None else after,
+                prev_hash,
+            )
+        )  # fmt: skip
+        if sha256(text.encode("utf-8")).hexdigest() != digest:
+            problems.append(
                 {
                     "seq": seq,
                     "problem": "altered",
@@ -195,9 +175,10 @@ def verify(session: Session) -> VerifyResult:
             )
         prev = digest
         expected_seq = seq + 1
+    result.checked = checked
     last = sequences.peek(session, COUNTER)
     if last >= expected_seq:
-        result.problems.append(
+        problems.append(
             {
                 "seq": expected_seq,
                 "problem": "truncated",
