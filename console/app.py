@@ -7,84 +7,84 @@ The app never touches the database itself: it calls core services with a Context
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 from textual import events
 from textual.app import App
-from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 from textual.timer import Timer
 
+from console.keys import KEYS, PLACES, SCOPED, KeySpec, Place, app_bindings, help_rows
 from console.screens.help import HelpScreen
-from console.screens.home import HomeScreen
 from console.screens.login import LoginScreen
 from core.clock import Clock, SystemClock
 from core.context import Actor, Context
 from core.db.engine import Database
 from core.errors import AnjuError
-from core.i18n import N_, _
+from core.i18n import _
 from core.site import SiteHome, SiteInfo
 
 # A back office left unattended locks itself (a cashier's terminal must not stay logged in over lunch).
 IDLE_LOCK_S = 10 * 60
 
-
-@dataclass(frozen=True)
-class KeySpec:
-    """One app action: its key, its footer label and palette help (English msgids), and when it applies."""
-
-    key: str
-    action: str
-    label: str
-    help: str
-    needs_login: bool = False
-    show: bool = True
-
-
-# The one place keys are bound. Screens add no global keys; the palette lists these same actions.
-KEYS: tuple[KeySpec, ...] = (
-    KeySpec("f1", "help", N_("Help"), N_("Show the keys and what they do")),
-    KeySpec("f5", "refresh", N_("Refresh"), N_("Read the figures on this screen again"), needs_login=True),
-    KeySpec("ctrl+l", "lock", N_("Lock"), N_("Log out and return to the login screen"), needs_login=True),
-    KeySpec("ctrl+q", "quit", N_("Quit"), N_("Close the back office")),
-    KeySpec("ctrl+p", "command_palette", N_("Commands"), N_("Search every action by name"), show=False),
-)
-
-
-def _bindings() -> list[Binding]:
-    # Labels are translated when this module is imported; the CLI chooses the language before that.
-    return [Binding(k.key, k.action, _(k.label), show=k.show, priority=True, tooltip=_(k.help)) for k in KEYS]
+__all__ = ["IDLE_LOCK_S", "KEYS", "AnjuApp", "AnjuCommands", "available_commands", "run_console"]
 
 
 def available_commands(app: App[object]) -> list[KeySpec]:
-    """The actions of the key table that apply now (the palette itself aside)."""
+    """The actions of the app key table that apply now (the palette itself aside)."""
     return [k for k in KEYS if k.action != "command_palette" and app.check_action(k.action, ()) is True]
 
 
-class AnjuCommands(Provider):
-    """The command palette (Ctrl+P): every action of the key table that applies on the current screen."""
+def available_places(app: AnjuApp) -> list[Place]:
+    """The screens the logged-in user may open (none before login)."""
+    return [p for p in PLACES if app.may_open(p.code)]
 
-    def _available(self) -> list[KeySpec]:
-        return available_commands(self.app)
+
+def screen_commands(screen: Screen[object]) -> list[KeySpec]:
+    """The actions of the current screen (and of its paged lists) that apply now."""
+    scopes = getattr(screen, "SCOPES", ())
+    found: list[KeySpec] = []
+    for scope in scopes:
+        for spec in SCOPED[scope]:
+            if scope == "list" or screen.check_action(spec.action, ()) is not False:
+                found.append(spec)
+    return found
+
+
+class AnjuCommands(Provider):
+    """The command palette (Ctrl+P): every app action, every screen one may open, this screen's actions."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        app: AnjuApp = self.app  # type: ignore[assignment]
+        found: list[tuple[str, str, Callable[[], object]]] = []
+        for spec in available_commands(app):
+            found.append((_(spec.label), _(spec.help), partial(app.run_action, spec.action)))
+        for place in available_places(app):
+            title = _("Go to: {place}").format(place=_(place.label))
+            found.append((title, _(place.help), partial(app.run_action, f"goto('{place.code}')")))
+        screen = app.screen_stack[-1] if app.screen_stack else None
+        # The palette is itself a screen: act on the one beneath it.
+        for candidate in reversed(app.screen_stack):
+            if getattr(candidate, "SCOPES", None) is not None and not isinstance(candidate, HelpScreen):
+                screen = candidate
+                break
+        if screen is not None and app.actor is not None:
+            for spec in screen_commands(screen):
+                found.append((_(spec.label), _(spec.help), partial(app.run_screen_action, screen, spec)))
+        return found
 
     async def discover(self) -> Hits:
-        for spec in self._available():
-            yield DiscoveryHit(_(spec.label), partial(self.app.run_action, spec.action), help=_(spec.help))
+        for title, help_text, run in self._commands():
+            yield DiscoveryHit(title, run, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for spec in self._available():
-            title = _(spec.label)
-            score = max(matcher.match(title), matcher.match(_(spec.help)) * 0.5)
+        for title, help_text, run in self._commands():
+            score = max(matcher.match(title), matcher.match(help_text) * 0.5)
             if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(title),
-                    partial(self.app.run_action, spec.action),
-                    help=_(spec.help),
-                )
+                yield Hit(score, matcher.highlight(title), run, help=help_text)
 
 
 class AnjuApp(App[None]):
@@ -92,7 +92,7 @@ class AnjuApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "Anju"
-    BINDINGS = _bindings()
+    BINDINGS = app_bindings()
     COMMANDS = {AnjuCommands}  # noqa: RUF012
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
@@ -137,6 +137,8 @@ class AnjuApp(App[None]):
         return self.ctx_factory().as_actor(self.actor)
 
     async def on_login_screen_logged_in(self, message: LoginScreen.LoggedIn) -> None:
+        from console.screens.home import HomeScreen
+
         self.actor = message.actor
         await self._replace_base_screen(HomeScreen(self.user_context()))
 
@@ -156,13 +158,83 @@ class AnjuApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen([(k.key, _(k.label), _(k.help)) for k in KEYS]))
+            scopes = getattr(self.screen, "SCOPES", ()) if self.actor is not None else ()
+            self.push_screen(HelpScreen(help_rows(*scopes)))
 
     def action_refresh(self) -> None:
-        if isinstance(self.screen, HomeScreen):
-            self.screen.load()
+        reload = getattr(self.screen, "reload", None) or getattr(self.screen, "load", None)
+        if reload is not None:
+            reload()
+
+    def may_open(self, place: str) -> bool:
+        if self.actor is None:
+            return False
+        for p in PLACES:
+            if p.code == place:
+                return p.permission is None or self.actor.can(p.permission)
+        return False
+
+    async def action_goto(self, place: str) -> None:
+        """Open one of the PLACES (replacing the current work screen; dialogs on top are closed)."""
+        if not self.may_open(place):
+            if self.actor is not None:
+                self.notify(_("You do not have permission to open this screen."), severity="warning")
+            return
+        current = self.screen_stack[-1] if self.screen_stack else None
+        if getattr(current, "PLACE", None) == place:
+            return
+        await self._replace_base_screen(self._make_screen(place))
+
+    def _make_screen(self, place: str) -> Screen[None]:
+        # Imported here, not at the top: the login screen must come up fast, before the work screens load.
+        if place == "home":
+            from console.screens.home import HomeScreen
+
+            return HomeScreen(self.user_context())
+        if place == "approvals":
+            from console.screens.approvals import ApprovalsScreen
+
+            return ApprovalsScreen()
+        if place == "ledger":
+            from console.screens.ledger import LedgerScreen
+
+            return LedgerScreen()
+        if place == "audit":
+            from console.screens.audit import AuditScreen
+
+            return AuditScreen()
+        if place == "users":
+            from console.screens.users import UsersScreen
+
+            return UsersScreen()
+        if place == "site":
+            from console.screens.site import SiteScreen
+
+            return SiteScreen()
+        raise ValueError(place)
+
+    def run_screen_action(self, screen: Screen[object], spec: KeySpec) -> None:
+        """Run a screen's action from the palette (a list action goes to the screen's focused list)."""
+        if spec.action in {k.action for k in SCOPED["list"]}:
+            from console.widgets.paged_table import PagedTable
+
+            lists = list(screen.query(PagedTable))
+            focused = self.focused
+            target = next((t for t in lists if focused is not None and focused in t.walk_children()), None)
+            target = target or next((t for t in lists if t.display), None)
+            if target is not None:
+                self.call_later(target.run_action, spec.action)
+            return
+        self.call_later(screen.run_action, spec.action)
+
+    def export_dir(self) -> Path:
+        """Where exports are written: `exports/` in the site directory (or the working directory)."""
+        home = self.ctx_factory().home
+        return (home.root / "exports") if home is not None else Path.cwd() / "exports"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "goto":
+            return self.actor is not None and bool(parameters) and self.may_open(str(parameters[0]))
         for spec in KEYS:
             if spec.action == action and spec.needs_login:
                 return self.actor is not None

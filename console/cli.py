@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import sys
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
@@ -168,12 +167,19 @@ def init(
 
 
 @main.command()
+@click.option(
+    "--size",
+    type=click.Choice(["full", "small"]),
+    default="full",
+    show_default=True,
+    help="full: a community of 1,200 houses with a year of history; small: 24 houses, for a quick look.",
+)
 @click.pass_obj
-def demo(site: Site) -> None:
+def demo(site: Site, size: str) -> None:
     """Create a realistic demo site (does nothing to an existing site that is not the demo)."""
     from data.demo.build import ensure_demo
 
-    message = ensure_demo(site.home, progress=lambda text: click.echo(text, err=True))
+    message = ensure_demo(site.home, progress=lambda text: click.echo(text, err=True), size=size)
     click.echo(message)
 
 
@@ -482,7 +488,3 @@ def _add_area_commands() -> None:
 
 
 _add_area_commands()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main(prog_name=os.path.basename(sys.argv[0]))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import json.encoder
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -26,3 +28,8 @@ def _default(value: Any) -> Any:
 
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default)
+
+
+# canonical_json encodes str values with json's C `encode_basestring` (ensure_ascii=False): bulk paths that
+# assemble canonical JSON as text (the ledger's outbox payloads) quote strings with this same function.
+encode_json_str: Callable[[str], str] = json.encoder.encode_basestring

@@ -1,4 +1,5 @@
-"""What exists at this site, in numbers: the counts the back office shows on its home screen."""
+"""What exists at this site, in numbers, and whether its records hold together: the figures and checks the
+back office shows (home screen counts, audit and ledger verification)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.audit.log import VerifyResult
 from core.audit.models import AuditRecord
 from core.context import Context
 from core.ledger.models import Account, Book, JournalEntry, Posting
@@ -55,3 +57,22 @@ def site_overview(ctx: Context) -> Overview:
             # Until sync records what the hub has acknowledged, every outbox event counts as pending.
             outbox_pending=pending_count(s),
         )
+
+
+# ---------------------------------------------------------------------------------------------- checks
+
+
+def check_audit(ctx: Context) -> VerifyResult:
+    """Walk the audit log's hash chain (permission audit.verify); every broken link is a problem."""
+    from core.audit.log import verify
+
+    with ctx.read("audit.verify") as s:
+        return verify(s)
+
+
+def check_ledger(ctx: Context) -> VerifyResult:
+    """Recompute every ledger balance and invariant from the postings (permission ledger.verify)."""
+    from core.ledger.verify import verify
+
+    with ctx.read("ledger.verify") as s:
+        return verify(s)

@@ -66,6 +66,11 @@ class UnitOfWork:
     def emit_many(self, event_type: str, payloads: list[Any], schema_version: int = 1) -> None:
         self._events.extend(PendingEvent(event_type, canonical_json(p), schema_version) for p in payloads)
 
+    def emit_encoded(self, event_type: str, payloads_json: list[str], schema_version: int = 1) -> None:
+        """emit_many for payloads a bulk path has already written as canonical JSON text (see
+        core.jsonutil.encode_json_str), so megabytes of payload are not built as objects and encoded again."""
+        self._events.extend(PendingEvent(event_type, text, schema_version) for text in payloads_json)
+
     def after_commit(self, fn: Callable[[], None]) -> None:
         """Run `fn` once the transaction has committed (never if it rolls back)."""
         self._after_commit.append(fn)

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def anju(home: Path, *args: str, lang: str = "en", stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "ANJU_LANG": lang, "ANJU_HOME": str(home)}
     return subprocess.run(
-        [sys.executable, "-m", "console.cli", *args],
+        [sys.executable, "-m", "console", *args],
         cwd=ROOT,
         env=env,
         input=stdin,
@@ -143,9 +143,9 @@ def test_refuses_database_from_newer_version(tmp_path, site):
 
 def test_demo_is_idempotent(tmp_path):
     home = tmp_path / "demo"
-    r = anju(home, "demo")
+    r = anju(home, "demo", "--size", "small")
     assert r.returncode == 0, r.stderr
-    r2 = anju(home, "demo")
+    r2 = anju(home, "demo", "--size", "small")
     assert r2.returncode == 0 and "already" in r2.stdout
     assert anju(home, "ledger", "verify").returncode == 0
     assert anju(home, "audit", "verify").returncode == 0

@@ -3,4 +3,13 @@
 To add one: write `console/commands/<area>.py` defining `group` (a click.Group), then list the module here.
 """
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "recon",
+    "settlement",
+    "property",
+    "sync",
+    "hub_sites",
+    "payments",
+    "report",
+    "desktop",
+)

@@ -52,6 +52,8 @@ class HomeScreen(Screen[None]):
     """首页 — the first screen after login."""
 
     app: AnjuApp
+    PLACE = "home"
+    SCOPES: tuple[str, ...] = ()
 
     def __init__(self, ctx: Context) -> None:
         super().__init__()

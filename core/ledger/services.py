@@ -9,20 +9,24 @@ permission), so a business change and its ledger entries commit together or not 
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import accumulate, chain, cycle, islice, repeat
+from operator import add, attrgetter, itemgetter
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import business_date as business_date_of
 from core.context import Context
-from core.db.bulk import binder, insert_rows
+from core.db.bulk import binder, binds_uuid_as_hex, gc_paused, insert_rows
 from core.errors import Conflict, InsufficientFunds, IntegrityProblem, NotFound, StateError, ValidationError
 from core.i18n import N_
-from core.ids import new_id, new_ids
+from core.ids import new_id, new_ids_with_hex
+from core.jsonutil import encode_json_str
 from core.ledger import rules
 from core.ledger.models import Account, Book, Hold, JournalEntry, Posting
 from core.uow import UnitOfWork
@@ -480,165 +484,321 @@ _ENTRY_COLUMNS = (
     "created_by",
 )
 _POSTING_COLUMNS = ("entry_id", "line_no", "account_id", "amount_fen")
+_SPEC_FIELDS = tuple(
+    map(attrgetter, ("book", "business_date", "description", "doc_type", "doc_id", "postings"))
+)
+_CODE, _AMOUNT = itemgetter(0), itemgetter(1)
+_STR = {str}
+_POSTING_TYPES = {tuple, list}
+_US_JOIN = "\x1f".join
 
 
 @dataclass
-class _Written:
-    ids: list[uuid.UUID]
-    payloads: list[dict]
-    total_debits_fen: int
-    digest: str
+class _Columns:
+    """A validated batch column by column, every value of its exact type (str, int, date)."""
+
+    books: Sequence[str]
+    dates: Sequence[date]
+    descriptions: Sequence[str]
+    doc_types: Sequence[str]
+    doc_ids: Sequence[str]
+    lens: list[int]  # postings per entry
+    codes: Sequence[str]  # every posting of the batch, in order
+    amounts: Sequence[int]
 
 
-def _write_entries(
-    uow: UnitOfWork, specs: Sequence[EntrySpec], reverses: Sequence[uuid.UUID | None] | None = None
-) -> _Written:
-    """Validate, check limits, and write `specs` with their balance changes; nothing is written on refusal."""
-    if not specs:
-        raise ValidationError(N_("There are no entries to post."))
-    if len(specs) > rules.ENTRIES_PER_BATCH_MAX:
-        raise ValidationError(
-            N_("At most {max} entries can be posted in one batch."), max=rules.ENTRIES_PER_BATCH_MAX
-        )
+def _plainly_valid(specs: Sequence[EntrySpec]) -> _Columns | None:
+    """The batch by columns when every entry is plainly valid, else None (then the per-entry checks decide).
+
+    The same rules as _check_spec, applied to whole columns with C-speed built-ins instead of 100,000 Python
+    calls. It only ever says yes to what _check_spec accepts: anything unusual (a subclass, a list where a
+    tuple is usual, a problem anywhere) returns None and the precise checks name the entry and the problem.
+    """
+    try:
+        if set(map(type, specs)) != {EntrySpec}:
+            return None
+        # One C-level pass per column (zip(*rows) would make 100,000 iterators).
+        books, dates, descs, doc_types, doc_ids, postings = (list(map(get, specs)) for get in _SPEC_FIELDS)
+        if set(map(type, books)) != _STR or "" in set(books) or set(map(type, dates)) != {date}:
+            return None
+        if set(map(type, chain(descs, doc_types, doc_ids))) != _STR:
+            return None
+        if (
+            max(map(len, descs)) > rules.DESCRIPTION_LEN_MAX
+            or max(map(len, doc_types)) > rules.DOC_TYPE_LEN_MAX
+            or max(map(len, doc_ids)) > rules.DOC_ID_LEN_MAX
+            or not all(map(str.strip, descs))
+            # Concatenating cannot create a control character, so one search covers every field.
+            or rules.CONTROL_RE.search("".join(chain(descs, doc_types, doc_ids)))
+        ):
+            return None
+        lens = list(map(len, postings))
+        if min(lens) < 2 or max(lens) > rules.POSTINGS_PER_ENTRY_MAX:
+            return None
+        flat = list(chain.from_iterable(postings))
+        if not set(map(type, flat)) <= _POSTING_TYPES or set(map(len, flat)) != {2}:
+            return None
+        codes, amounts = list(map(_CODE, flat)), list(map(_AMOUNT, flat))
+        if set(map(type, codes)) != _STR or "" in set(codes) or set(map(type, amounts)) != {int}:
+            return None
+        limit = rules.AMOUNT_ABS_MAX_FEN
+        if 0 in amounts or max(amounts) >= limit or min(amounts) <= -limit:
+            return None
+        if lens.count(2) == len(lens):
+            if any(map(add, amounts[0::2], amounts[1::2])):
+                return None
+        else:
+            # Every entry balances iff the running total is zero at the end of every entry.
+            running = [0, *accumulate(amounts)]
+            if any(map(running.__getitem__, accumulate(lens))):
+                return None
+    except (TypeError, ValueError):
+        return None
+    return _Columns(books, dates, descs, doc_types, doc_ids, lens, codes, amounts)
+
+
+def _batch_columns(specs: Sequence[EntrySpec]) -> _Columns:
+    """Validate the batch; the first bad entry raises, with its number (1-based) as `entry`."""
+    columns = _plainly_valid(specs)
+    if columns is not None:
+        return columns
     for index, spec in enumerate(specs):
         try:
             _check_spec(spec)
         except ValidationError as err:
             err.params.setdefault("entry", index + 1)
             raise
+    # Valid, but unusual in form (str/int subclasses, lists for tuples): take exact-typed copies, so what is
+    # written, hashed and sent is the plain value (str.__str__/int.__int__ ignore a subclass's overrides).
+    flat = [posting for spec in specs for posting in spec.postings]
+    return _Columns(
+        [str.__str__(spec.book) for spec in specs],
+        [spec.business_date for spec in specs],
+        [str.__str__(spec.description) for spec in specs],
+        [str.__str__(spec.doc_type) for spec in specs],
+        [str.__str__(spec.doc_id) for spec in specs],
+        [len(spec.postings) for spec in specs],
+        [str.__str__(code) for code, _ in flat],
+        [int.__int__(amount) for _, amount in flat],
+    )
+
+
+class _Written:
+    """What _write_entries wrote: ids, each entry's outbox payload as canonical JSON, the batch digest."""
+
+    def __init__(self, ids: list[uuid.UUID], entry_json: list[str], total_debits_fen: int, digest: str):
+        self.ids = ids
+        self.entry_json = entry_json
+        self.total_debits_fen = total_debits_fen
+        self.digest = digest
+
+    @property
+    def payloads(self) -> list[dict]:
+        """The entries' payloads as objects (for one entry's audit record; a batch never needs them)."""
+        return [json.loads(text) for text in self.entry_json]
+
+
+def _raise_bad_posting(columns: _Columns, slots: list[int | None], accts: list[_Acct]) -> None:
+    """The first posting, in batch order, to a missing or closed account: refuse it, naming its entry."""
+    ends = list(accumulate(columns.lens))
+    entry = 0
+    for p, slot in enumerate(slots):
+        while p >= ends[entry]:
+            entry += 1
+        if slot is None:
+            raise ValidationError(
+                N_("Account {account} does not exist in book {book}."),
+                field="postings",
+                account=columns.codes[p],
+                book=columns.books[entry],
+                entry=entry + 1,
+            )
+        if accts[slot].closed:
+            raise ValidationError(
+                N_("Account {account} in book {book} is closed."),
+                field="postings",
+                account=columns.codes[p],
+                book=columns.books[entry],
+                entry=entry + 1,
+            )
+
+
+def _entry_texts(
+    cols: _Columns, id_texts: Sequence[str], reverses: Sequence[uuid.UUID | None] | None
+) -> tuple[str, list[str]]:
+    """The batch's audit digest (defined in post_many_in) and each entry's outbox payload as canonical JSON.
+
+    Built as text a column at a time (str.join over zip, f-strings: the cheapest formatting CPython has), so
+    100,000 entries cost no payload objects and no second encoding. The payload text equals canonical_json of
+    the entry's payload object (sorted keys, no spaces, strings quoted by the same encoder); tests check it.
+    """
+    lens, codes = cols.lens, cols.codes
+    amounts = list(map(str, cols.amounts))  # exact ints: str() is what the digest and JSON both print
+    if reverses:
+        rev_text: Iterable = [str(r) if r else "" for r in reverses]
+        rev_json: Iterable = [f'"{r}"' if r else "null" for r in reverses]
+    else:
+        rev_text, rev_json = repeat(""), repeat("null")
+    day_iso = {d: d.isoformat() for d in set(cols.dates)}
+    isos = list(map(day_iso.__getitem__, cols.dates))
+    enc = encode_json_str
+    code_json = {code: enc(code) for code in set(codes)}
+    codes_json = list(map(code_json.__getitem__, codes))
+    # Fields never contain control characters (check_text, code patterns), so \x1f and \n separate unambiguously.
+    head = (id_texts, cols.books, isos, cols.descriptions, cols.doc_types, cols.doc_ids, rev_text)
+    # (zip strict=False below: rev_text/rev_json are an endless repeat() when nothing is reversed)
+    if lens.count(2) == len(lens):
+        a0, a1 = amounts[0::2], amounts[1::2]
+        lines = map(_US_JOIN, zip(*head, codes[0::2], a0, codes[1::2], a1, strict=False))
+        json_postings: Iterable = [
+            f"[[{c0},{x0}],[{c1},{x1}]]"
+            for c0, x0, c1, x1 in zip(codes_json[0::2], a0, codes_json[1::2], a1, strict=True)
+        ]
+    else:
+        fields = iter(zip(codes, amounts, strict=True))
+        per_entry = [_US_JOIN(chain.from_iterable(islice(fields, k))) for k in lens]
+        lines = map(_US_JOIN, zip(*head, per_entry, strict=False))
+        parts = iter([f"[{c},{x}]" for c, x in zip(codes_json, amounts, strict=True)])
+        json_postings = ["[" + ",".join(islice(parts, k)) + "]" for k in lens]
+    digest = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    book_json = {code: enc(code) for code in set(cols.books)}
+    type_json = {doc_type: enc(doc_type) for doc_type in set(cols.doc_types)}
+    entry_json = [
+        f'{{"book":{b},"business_date":"{d}","description":{x},"doc_id":{i},"doc_type":{t},"entry_id":"{e}",'
+        f'"postings":{p},"reverses_id":{r}}}'
+        for b, d, x, i, t, e, p, r in zip(
+            map(book_json.__getitem__, cols.books),
+            isos,
+            map(enc, cols.descriptions),
+            map(enc, cols.doc_ids),
+            map(type_json.__getitem__, cols.doc_types),
+            id_texts,
+            json_postings,
+            rev_json,
+            strict=False,
+        )
+    ]
+    return digest, entry_json
+
+
+def _write_entries(
+    uow: UnitOfWork, specs: Sequence[EntrySpec], reverses: Sequence[uuid.UUID | None] | None = None
+) -> _Written:
+    """Validate, check limits, and write `specs` with their balance changes; nothing is written on refusal.
+
+    The batch is handled column by column (ids, books, dates, codes, amounts): at 100,000 entries a Python
+    statement per entry costs more than SQLite's insert, so per-entry work is done by C-level map/zip.
+    """
+    with gc_paused():
+        return _write_entries_now(uow, specs, reverses)
+
+
+def _write_entries_now(
+    uow: UnitOfWork, specs: Sequence[EntrySpec], reverses: Sequence[uuid.UUID | None] | None = None
+) -> _Written:
+    if not specs:
+        raise ValidationError(N_("There are no entries to post."))
+    if len(specs) > rules.ENTRIES_PER_BATCH_MAX:
+        raise ValidationError(
+            N_("At most {max} entries can be posted in one batch."), max=rules.ENTRIES_PER_BATCH_MAX
+        )
+    cols = _batch_columns(specs)
     s = uow.session
+    n = len(specs)
+    lens, codes, amounts = cols.lens, cols.codes, cols.amounts
+    two = lens.count(2) == n  # the usual shape: one debit, one credit
 
     # Resolve every book and account once for the whole batch.
-    book_codes = sorted({spec.book for spec in specs})
+    book_codes = sorted(set(cols.books))
     books: dict[str, uuid.UUID] = {}
     for chunk in _chunks(book_codes):
         for r in s.execute(select(_BOOKS.c.code, _BOOKS.c.id).where(_BOOKS.c.code.in_(chunk))):
             books[r.code] = r.id
-    codes_by_book: dict[str, set[str]] = {}
-    for index, spec in enumerate(specs):
-        if spec.book not in books:
-            raise ValidationError(
-                N_("There is no book {book}."), field="book", book=spec.book, entry=index + 1
-            )
-        codes_by_book.setdefault(spec.book, set()).update(code for code, _ in spec.postings)
-    accounts: dict[str, dict[str, _Acct]] = {
-        book: _accounts_by_code(s, books[book], codes) for book, codes in codes_by_book.items()
-    }
-
-    bind_id = binder(s, _ENTRIES.c.id)
-    bind_date = binder(s, _ENTRIES.c.business_date)
-    bound_books = {code: bind_id(book_id) for code, book_id in books.items()}
+    if len(books) != len(book_codes):
+        index = next(i for i, book in enumerate(cols.books) if book not in books)
+        raise ValidationError(
+            N_("There is no book {book}."), field="book", book=cols.books[index], entry=index + 1
+        )
     # Accounts by slot number: list indexing keeps the per-posting work cheap at 100,000 entries.
-    slots: dict[str, dict[str, int]] = {}
     slot_accts: list[_Acct] = []
-    for book, by_code in accounts.items():
-        slots[book] = {}
-        for code, acct in by_code.items():
-            slots[book][code] = len(slot_accts)
+    slot_of: dict = {}
+    if len(book_codes) == 1:
+        keys: Sequence = codes
+        for code, acct in _accounts_by_code(s, books[book_codes[0]], set(codes)).items():
+            slot_of[code] = len(slot_accts)
             slot_accts.append(acct)
-    slot_bound = [bind_id(a.id) for a in slot_accts]
-    slot_limited = [a.dmnec or a.cmned for a in slot_accts]
+    else:
+        keys = list(zip(chain.from_iterable(map(repeat, cols.books, lens)), codes, strict=True))
+        wanted: dict[str, set[str]] = {}
+        for book, code in set(keys):
+            wanted.setdefault(book, set()).add(code)
+        for book, book_wanted in wanted.items():
+            for code, acct in _accounts_by_code(s, books[book], book_wanted).items():
+                slot_of[(book, code)] = len(slot_accts)
+                slot_accts.append(acct)
+    slots = list(map(slot_of.get, keys))
+    used = set(slots)
+    if None in used or any(slot_accts[i].closed for i in used):
+        _raise_bad_posting(cols, slots, slot_accts)
+
     debit_totals = [0] * len(slot_accts)
     credit_totals = [0] * len(slot_accts)
-    bound_dates: dict[date, object] = {}
-    created_at = binder(s, _ENTRIES.c.created_at)(uow.now)
-    created_by = uow.ctx.actor.username[:80]
-
-    entry_rows: list[tuple] = []
-    posting_rows: list[tuple] = []
-    payloads: list[dict] = []
-    digest_lines: list[str] = []
-    ids: list[uuid.UUID] = []
-    limited: dict[uuid.UUID, _Acct] = {}
-    limited_moves: list[tuple[int, uuid.UUID, int]] = []  # (entry index, account, amount) in posting order
-    total_fen = 0
-    total_debits_fen = 0
-    new_entry_ids = new_ids(len(specs))
-    for index, spec in enumerate(specs):
-        book_slots = slots[spec.book]
-        entry_id = new_entry_ids[index]
-        bound_entry = bind_id(entry_id)
-        reverses_id = reverses[index] if reverses else None
-        iso_date = spec.business_date.isoformat()
-        fields = [
-            str(entry_id),
-            spec.book,
-            iso_date,
-            spec.description,
-            spec.doc_type,
-            spec.doc_id,
-            str(reverses_id) if reverses_id else "",
-        ]
-        lines = []
-        for line_no, (code, amount) in enumerate(spec.postings, start=1):
-            slot = book_slots.get(code)
-            if slot is None:
-                raise ValidationError(
-                    N_("Account {account} does not exist in book {book}."),
-                    field="postings",
-                    account=code,
-                    book=spec.book,
-                    entry=index + 1,
-                )
-            acct = slot_accts[slot]
-            if acct.closed:
-                raise ValidationError(
-                    N_("Account {account} in book {book} is closed."),
-                    field="postings",
-                    account=code,
-                    book=spec.book,
-                    entry=index + 1,
-                )
-            posting_rows.append((bound_entry, line_no, slot_bound[slot], amount))
-            if amount > 0:
-                debit_totals[slot] += amount
-                total_debits_fen += amount
-            else:
-                credit_totals[slot] -= amount
-            total_fen += amount
-            if slot_limited[slot]:
-                limited[acct.id] = acct
-                limited_moves.append((index, acct.id, amount))
-            lines.append([code, amount])
-            fields.append(code)
-            fields.append(str(amount))
-        bound_date = bound_dates.get(spec.business_date)
-        if bound_date is None:
-            bound_date = bound_dates[spec.business_date] = bind_date(spec.business_date)
-        ids.append(entry_id)
-        entry_rows.append(
-            (
-                bound_entry,
-                bound_books[spec.book],
-                bound_date,
-                created_at,
-                spec.description,
-                spec.doc_type,
-                spec.doc_id,
-                bind_id(reverses_id) if reverses_id else None,
-                created_by,
-            )
-        )
-        payloads.append(
-            {
-                "entry_id": fields[0],
-                "book": spec.book,
-                "business_date": iso_date,
-                "description": spec.description,
-                "doc_type": spec.doc_type,
-                "doc_id": spec.doc_id,
-                "reverses_id": fields[6] or None,
-                "postings": lines,
-            }
-        )
-        digest_lines.append("\x1f".join(fields))
-
+    for slot, amount in zip(slots, amounts, strict=True):
+        if amount > 0:
+            debit_totals[slot] += amount
+        else:
+            credit_totals[slot] -= amount
+    total_debits_fen = sum(filter((0).__lt__, amounts))
     # Safety: the batch as a whole must balance, whatever the per-entry checks above concluded.
-    if total_fen != 0 or sum(debit_totals) != sum(credit_totals) or total_debits_fen != sum(debit_totals):
+    if sum(amounts) != 0 or sum(debit_totals) != sum(credit_totals) or total_debits_fen != sum(debit_totals):
         raise IntegrityProblem(N_("Internal error: a ledger batch did not balance; nothing was written."))
 
-    if limited:
-        _simulate_limits(s, specs, limited, limited_moves)
+    limited_slots = {i for i in used if slot_accts[i].dmnec or slot_accts[i].cmned}
+    if limited_slots:
+        limited = {slot_accts[i].id: slot_accts[i] for i in limited_slots}
+        entry_of_posting = chain.from_iterable(map(repeat, range(n), lens))
+        moves = [
+            (index, slot_accts[slot].id, amount)
+            for index, slot, amount in zip(entry_of_posting, slots, amounts, strict=True)
+            if slot in limited_slots
+        ]
+        _simulate_limits(s, specs, limited, moves)
+
+    # Ids: the UUID objects, the 32-hex form SQLite stores, and the text form (str(uuid)) made from that.
+    ids, hexes = new_ids_with_hex(n)
+    texts = [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" for h in hexes]
+    bind_id = binder(s, _ENTRIES.c.id)
+    bound_ids = hexes if binds_uuid_as_hex(s, _ENTRIES.c.id) else list(map(bind_id, ids))
+    rev_bound = [bind_id(r) if r else None for r in reverses] if reverses else repeat(None)
+    bind_date = binder(s, _ENTRIES.c.business_date)
+    day_bound = {d: bind_date(d) for d in set(cols.dates)}
+    book_bound = {code: bind_id(book_id) for code, book_id in books.items()}
+    slot_bound = [bind_id(a.id) for a in slot_accts]
+
+    entry_rows = list(
+        zip(
+            bound_ids,
+            map(book_bound.__getitem__, cols.books),
+            map(day_bound.__getitem__, cols.dates),
+            repeat(binder(s, _ENTRIES.c.created_at)(uow.now)),
+            cols.descriptions,
+            cols.doc_types,
+            cols.doc_ids,
+            rev_bound,
+            repeat(uow.ctx.actor.username[:80]),
+        )
+    )
+    if two:
+        posting_entries: Iterable = chain.from_iterable(zip(bound_ids, bound_ids, strict=True))
+        line_nos: Iterable = cycle((1, 2))
+    else:
+        posting_entries = chain.from_iterable(map(repeat, bound_ids, lens))
+        line_nos = chain.from_iterable(map(range, repeat(1), map((1).__add__, lens)))
+    posting_rows = list(
+        zip(posting_entries, line_nos, map(slot_bound.__getitem__, slots), amounts, strict=False)
+    )
+
+    digest, entry_json = _entry_texts(cols, texts, reverses)
 
     insert_rows(s, _ENTRIES, _ENTRY_COLUMNS, entry_rows)
     insert_rows(s, _POSTINGS, _POSTING_COLUMNS, posting_rows)
@@ -656,11 +816,9 @@ def _write_entries(
         ),
         [{"b_id": a, "b_debits": d, "b_credits": c} for a, d, c in changed],
     )
-    if limited:
+    if limited_slots:
         _assert_within_limits(s, limited)
-    # Fields never contain control characters (check_text, code patterns), so \x1f and \n separate unambiguously.
-    digest = hashlib.sha256("\n".join(digest_lines).encode("utf-8")).hexdigest()
-    return _Written(ids, payloads, total_debits_fen, digest)
+    return _Written(ids, entry_json, total_debits_fen, digest)
 
 
 def _simulate_limits(
@@ -714,29 +872,31 @@ def post_in(uow: UnitOfWork, spec: EntrySpec) -> uuid.UUID:
     """Post one entry inside the caller's transaction: one audit record and one outbox event."""
     written = _write_entries(uow, [spec])
     uow.audit("ledger.post", "journal_entry", written.ids[0], after=written.payloads[0])
-    _emit_entries(uow, written.payloads)
+    _emit_entries(uow, written)
     return written.ids[0]
 
 
 EVENT_ENTRIES_MAX = 500
 
 
-def _emit_entries(uow: UnitOfWork, payloads: list[dict]) -> None:
+def _emit_entries(uow: UnitOfWork, written: _Written) -> None:
     """Outbox events "ledger.entries_posted" carrying up to EVENT_ENTRIES_MAX entries each, in posting order.
 
     Entries travel in chunks rather than one event each: a 100,000-entry batch is 200 events, not 100,000 rows.
+    Each event is {"entries": [payload, ...]} in canonical JSON, joined from the entries' own canonical text.
     """
-    uow.emit_many(
+    texts = written.entry_json
+    uow.emit_encoded(
         "ledger.entries_posted",
         [
-            {"entries": payloads[i : i + EVENT_ENTRIES_MAX]}
-            for i in range(0, len(payloads), EVENT_ENTRIES_MAX)
+            '{"entries":[' + ",".join(texts[i : i + EVENT_ENTRIES_MAX]) + "]}"
+            for i in range(0, len(texts), EVENT_ENTRIES_MAX)
         ],
     )
 
 
 def post_many_in(uow: UnitOfWork, specs: Sequence[EntrySpec]) -> list[uuid.UUID]:
-    """Post a batch inside the caller's transaction: all or nothing, one audit record, one event per entry.
+    """Post a batch inside the caller's transaction: all or nothing, one audit record, entries in outbox events.
 
     The audit record's sha256 is over the entries in order, one line each: entry id, book, business date,
     description, doc type, doc id, reversed entry id (or empty), then account code and amount per posting,
@@ -751,7 +911,7 @@ def post_many_in(uow: UnitOfWork, specs: Sequence[EntrySpec]) -> list[uuid.UUID]
         "sha256": written.digest,
     }
     uow.audit("ledger.post_batch", "journal_batch", written.ids[0], after=summary)
-    _emit_entries(uow, written.payloads)
+    _emit_entries(uow, written)
     return written.ids
 
 
@@ -806,7 +966,7 @@ def reverse_in(
     )
     written = _write_entries(uow, [spec], reverses=[entry_id])
     uow.audit("ledger.reverse", "journal_entry", written.ids[0], after=written.payloads[0])
-    _emit_entries(uow, written.payloads)
+    _emit_entries(uow, written)
     return written.ids[0]
 
 
@@ -1017,7 +1177,7 @@ def post_hold_in(
     s.execute(update(_HOLDS).where(_HOLDS.c.id == hold_id).values(post_entry_id=entry_id))
     after = {"status": "posted", "posted_fen": amount, "post_entry_id": str(entry_id)}
     uow.audit("ledger.hold_post", "ledger_hold", hold_id, before={"status": "pending"}, after=after)
-    _emit_entries(uow, written.payloads)
+    _emit_entries(uow, written)
     uow.emit("ledger.hold_posted", _hold_payload(hold_id, **after))
     return entry_id
 

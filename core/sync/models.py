@@ -1,11 +1,24 @@
-"""Outbox table: every change a service makes is an event here, numbered gaplessly per site (site_seq)."""
+"""Sync tables. Site side: the outbox (every change, numbered gaplessly per site), enrolment state, rounds and
+pulled reference data. Hub side: enrolled sites, the events they pushed, the ledger records applied from them,
+signed site summaries and the versioned reference data the hub owns."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Integer, String, Text, Uuid
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, UTCDateTime
@@ -22,3 +35,181 @@ class OutboxEvent(Base):
     schema_version: Mapped[int] = mapped_column(Integer)
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# ------------------------------------------------------------------------------------------------ site side
+
+
+class SyncState(Base):
+    """同步状态 — the site's enrolment at the hub (one row) and what the last round achieved."""
+
+    __tablename__ = "sync_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hub_url: Mapped[str] = mapped_column(String(500))
+    hub_site_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    key_file: Mapped[str] = mapped_column(String(200))
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The highest site_seq the hub said it holds (a lower bound of what it holds; the hub is asked each round).
+    acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    reference_version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The outbox seq the last summary sent to the hub was as of: no new events, no new summary needed.
+    summary_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    schedule_at: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    backups_keep: Mapped[int] = mapped_column(Integer, default=7)
+
+    __table_args__ = (
+        CheckConstraint("id = 1", name="one_row"),
+        CheckConstraint("acked_seq >= 0 AND reference_version >= 0", name="not_negative"),
+        CheckConstraint("backups_keep >= 1", name="backups_keep"),
+    )
+
+
+class SyncRound(Base):
+    """同步记录 — one sync round run at the site: when, what moved, and how it ended."""
+
+    __tablename__ = "sync_rounds"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    pushed: Mapped[int] = mapped_column(Integer, default=0)
+    pulled: Mapped[int] = mapped_column(Integer, default=0)
+    acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    error_code: Mapped[str] = mapped_column(String(40), default="")
+    error: Mapped[str] = mapped_column(String(1000), default="")
+
+    __table_args__ = (CheckConstraint("status IN ('ok', 'failed')", name="status"),)
+
+
+class SyncReferenceItem(Base):
+    """下发参考数据 — one item of hub-owned reference data as last pulled; the site never edits it locally."""
+
+    __tablename__ = "sync_reference_items"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# ------------------------------------------------------------------------------------------------- hub side
+
+HUB_SITE_STATUSES = ("active", "disabled")
+
+
+class HubSite(Base):
+    """入网站点 — a site enrolled at the hub: its signing key (encrypted) and the high-water mark held."""
+
+    __tablename__ = "hub_sites"
+
+    site_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    key_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Site clock minus hub clock at the last request, in seconds (a site clock hours off shows here).
+    clock_skew_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    regression_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    regression_detail: Mapped[str] = mapped_column(String(500), default="")
+
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'disabled')", name="status"),
+        CheckConstraint("acked_seq >= 0", name="acked_not_negative"),
+    )
+
+
+class HubSiteEvent(Base):
+    """站点事件 — every outbox event a site pushed, kept as received, in site_seq order without gaps."""
+
+    __tablename__ = "hub_site_events"
+
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hub_sites.site_id"), primary_key=True)
+    site_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    type: Mapped[str] = mapped_column(String(80))
+    schema_version: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HubSyncNonce(Base):
+    """同步随机数 — a batch nonce already used by a site (replay guard), kept for twice the clock window."""
+
+    __tablename__ = "hub_sync_nonces"
+
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hub_sites.site_id"), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class HubLedgerEntry(Base):
+    """中心账簿凭证 — a site's journal entry as held at the hub, keyed by (site, entry id)."""
+
+    __tablename__ = "hub_ledger_entries"
+
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hub_sites.site_id"), primary_key=True)
+    entry_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    site_seq: Mapped[int] = mapped_column(BigInteger)
+    book: Mapped[str] = mapped_column(String(64))
+    business_date: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(200))
+    doc_type: Mapped[str] = mapped_column(String(40), default="")
+    doc_id: Mapped[str] = mapped_column(String(80), default="")
+    reverses_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    debits_fen: Mapped[int] = mapped_column(BigInteger)
+    credits_fen: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        Index("ix_hub_ledger_entries_site_book_date", "site_id", "book", "business_date"),
+        CheckConstraint("debits_fen = credits_fen AND debits_fen > 0", name="balanced"),
+    )
+
+
+class HubLedgerPosting(Base):
+    """中心账簿分录 — one posting of a site's entry at the hub (debit > 0, credit < 0)."""
+
+    __tablename__ = "hub_ledger_postings"
+
+    site_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    entry_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    account_code: Mapped[str] = mapped_column(String(80))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+    # No foreign key to hub_ledger_entries: postings are written only with their entry, in the same handler,
+    # and PostgreSQL's per-row check of the composite key made a 100,000-entry push 30x slower.
+    __table_args__ = (CheckConstraint("amount_fen <> 0", name="amount_not_zero"),)
+
+
+class HubSiteSummary(Base):
+    """站点对账摘要 — a site's own ledger totals per book and day, signed, as of one outbox sequence."""
+
+    __tablename__ = "hub_site_summaries"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hub_sites.site_id"), index=True)
+    through_seq: Mapped[int] = mapped_column(BigInteger)
+    totals: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HubReferenceChange(Base):
+    """参考数据变更 — one versioned change of hub-owned reference data (fee standards, rates, users, …)."""
+
+    __tablename__ = "hub_reference_changes"
+
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(120))
+    payload: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_by: Mapped[str] = mapped_column(String(80))
+
+    __table_args__ = (Index("ix_hub_reference_changes_kind_key", "kind", "key"),)

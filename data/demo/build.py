@@ -1,16 +1,12 @@
-"""`anju demo`: a demo site with staff of every role, a property book with a few weeks of collections, and
-approvals waiting — enough for every screen of the foundation to show something real. Idempotent.
-
-Later issues extend it (a community of ~1,200 houses, bills, payments, repairs…) through the same services.
+"""`anju demo`: a demo site with staff of every role, an approval waiting, and a community of 1,200 houses with
+a year of bills and payments (data/demo/property.py) — so every screen shows something real. Idempotent.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
-from datetime import timedelta
 
-from core.clock import SystemClock, today
+from core.clock import SystemClock
 from core.context import Actor, Context
 from core.db.engine import Database
 from core.i18n import _
@@ -27,22 +23,14 @@ DEMO_STAFF = (
     ("approver", "钱审批", ("approver",)),
     ("auditor", "孙审计", ("auditor",)),
 )
-PROPERTY_BOOK = "PROPERTY"
-PROPERTY_ACCOUNTS = (
-    ("1001", "库存现金", "asset"),
-    ("1002", "银行存款", "asset"),
-    ("1012.wechat", "待清算-微信支付", "asset"),
-    ("1012.alipay", "待清算-支付宝", "asset"),
-    ("1122", "应收物业费", "asset"),
-    ("2203", "预收物业费", "liability"),
-    ("4001", "实收资本", "equity"),
-    ("6001", "物业服务收入", "income"),
-    ("6602", "手续费支出", "expense"),
-)
 
 
 def ensure_demo(
-    home: SiteHome, *, progress: Callable[[str], None] = lambda _t: None, clock: SystemClock | None = None
+    home: SiteHome,
+    *,
+    progress: Callable[[str], None] = lambda _t: None,
+    clock: SystemClock | None = None,
+    size: str = "full",
 ) -> str:
     """Create the demo site in `home` unless a site is there; top up a demo site that lacks its data."""
     from core.bootstrap import init_site
@@ -70,7 +58,7 @@ def ensure_demo(
             return _("A site already exists at {path}; demo data is only added to a demo site.").format(
                 path=home.root
             )
-        created = _fill(ctx, progress)
+        created = _fill(ctx, progress, size)
     finally:
         db.dispose()
     if created:
@@ -81,67 +69,30 @@ def ensure_demo(
     return _("Demo site already present at {path}.").format(path=home.root)
 
 
-def _fill(ctx: Context, progress: Callable[[str], None]) -> bool:
-    from core.ledger import services as ledger
+def _fill(ctx: Context, progress: Callable[[str], None], size: str) -> bool:
     from core.security import services as security
     from core.workflow import services as workflow
+    from data.demo.property import fill_property
 
+    created = False
     existing = {u.username for u in security.list_users(ctx)}
-    if "cashier" in existing:
-        return False
-    progress(_("Adding staff, books and a few weeks of collections …"))
-    with ctx.uow():
-        for username, name, roles in DEMO_STAFF:
-            if username not in existing:
-                security.add_user(ctx, username, DEMO_PASSWORD, display_name=name, roles=roles)
-        ledger.ensure_book(ctx, PROPERTY_BOOK, "物业公司账簿", "property")
-        for code, name, kind in PROPERTY_ACCOUNTS:
-            ledger.ensure_account(ctx, PROPERTY_BOOK, code, name, kind)
-        rng = random.Random(20261125)
-        start = today(ctx.clock) - timedelta(days=27)
-        specs = [
-            ledger.EntrySpec(
-                PROPERTY_BOOK,
-                start,
-                "开办资金",
-                (("1002", 50_000_000), ("4001", -50_000_000)),
-                doc_type="demo",
-                doc_id="capital",
-            )
-        ]
-        for day in range(28):
-            date = start + timedelta(days=day)
-            for n in range(rng.randint(8, 20)):
-                amount = rng.choice((12_800, 25_600, 31_250, 38_400, 51_200, 76_800))
-                channel = rng.choice(("1001", "1012.wechat", "1012.alipay", "1002"))
-                specs.append(
-                    ledger.EntrySpec(
-                        PROPERTY_BOOK,
-                        date,
-                        "物业费收款",
-                        ((channel, amount), ("6001", -amount)),
-                        doc_type="demo",
-                        doc_id=f"{date:%Y%m%d}-{n}",
-                    )
-                )
-        ledger.post_batch(ctx, specs)
-    workflow.ensure_process(
-        ctx,
-        "demo.refund",
-        "退款审批",
-        [{"role": "finance", "name": "财务审核"}, {"role": "approver", "name": "主管审批"}],
-    )
-    cashier = _actor(ctx, "cashier")
-    workflow.submit(
-        ctx.as_actor(cashier),
-        "demo.refund",
-        object_type="demo.payment",
-        object_id="DEMO-0001",
-        title="3-2-1201 多缴物业费退款",
-        amount_fen=25_600,
-        comment="业主重复缴费",
-    )
-    return True
+    if "cashier" not in existing:
+        progress(_("Adding staff of every role …"))
+        with ctx.uow():
+            for username, name, roles in DEMO_STAFF:
+                if username not in existing:
+                    security.add_user(ctx, username, DEMO_PASSWORD, display_name=name, roles=roles)
+        workflow.ensure_process(
+            ctx, "demo.refund", "退款审批",
+            [{"role": "finance", "name": "财务审核"}, {"role": "approver", "name": "主管审批"}],
+        )  # fmt: skip
+        cashier = _actor(ctx, "cashier")
+        workflow.submit(
+            ctx.as_actor(cashier), "demo.refund", object_type="demo.payment", object_id="DEMO-0001",
+            title="3-2-1201 多缴物业费退款", amount_fen=25_600, comment="业主重复缴费",
+        )  # fmt: skip
+        created = True
+    return fill_property(ctx, progress, size) or created
 
 
 def _actor(ctx: Context, username: str) -> Actor:

@@ -278,7 +278,7 @@ def test_an_idle_session_locks_itself(sqlite_ctx):
         return Context(db=sqlite_ctx.db, actor=Actor.system(), clock=sqlite_ctx.clock, home=sqlite_ctx.home)
 
     async def scenario() -> None:
-        app = AnjuApp(ctx_factory, idle_lock_s=0.6)
+        app = AnjuApp(ctx_factory, idle_lock_s=3.0)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(app, pilot)
             await log_in(app, pilot, "clerk", PASSWORD)
@@ -288,7 +288,10 @@ def test_an_idle_session_locks_itself(sqlite_ctx):
                 await pilot.pause(0.3)
                 await pilot.press("down")
             assert isinstance(app.screen, HomeScreen)
-            await pilot.pause(1.0)
+            for _ in range(40):  # then, left alone, it locks (polled: a loaded machine is slow to get there)
+                await pilot.pause(0.25)
+                if isinstance(app.screen, LoginScreen):
+                    break
             await settle(app, pilot)
             assert isinstance(app.screen, LoginScreen)
             assert app.actor is None

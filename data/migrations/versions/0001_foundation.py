@@ -1,7 +1,7 @@
 """foundation: site, counters, security, audit, ledger, workflow, outbox
 
 Revision ID: 0001_foundation
-Revises: 
+Revises: (see down_revision)
 Create Date: 2026-11-25 08:45:31.850581
 """
 from alembic import op
@@ -146,12 +146,12 @@ def upgrade() -> None:
     sa.Column('created_by', sa.String(length=80), nullable=False),
     sa.ForeignKeyConstraint(['book_id'], ['ledger_books.id'], name=op.f('fk_ledger_entries_book_id_ledger_books')),
     sa.ForeignKeyConstraint(['reverses_id'], ['ledger_entries.id'], name=op.f('fk_ledger_entries_reverses_id_ledger_entries')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_entries')),
-    sa.UniqueConstraint('reverses_id', name=op.f('uq_ledger_entries_reverses_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_entries'))
     )
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.create_index('ix_ledger_entries_book_date', ['book_id', 'business_date'], unique=False)
         batch_op.create_index('ix_ledger_entries_doc', ['doc_type', 'doc_id'], unique=False)
+        batch_op.create_index('uq_ledger_entries_reverses_id', ['reverses_id'], unique=True, sqlite_where=sa.text('reverses_id IS NOT NULL'), postgresql_where=sa.text('reverses_id IS NOT NULL'))
 
     op.create_table('role_permissions',
     sa.Column('role_code', sa.String(length=32), nullable=False),
@@ -234,7 +234,8 @@ def upgrade() -> None:
     sa.CheckConstraint('amount_fen <> 0', name=op.f('ck_ledger_postings_amount_not_zero')),
     sa.ForeignKeyConstraint(['account_id'], ['ledger_accounts.id'], name=op.f('fk_ledger_postings_account_id_ledger_accounts')),
     sa.ForeignKeyConstraint(['entry_id'], ['ledger_entries.id'], name=op.f('fk_ledger_postings_entry_id_ledger_entries')),
-    sa.PrimaryKeyConstraint('entry_id', 'line_no', name=op.f('pk_ledger_postings'))
+    sa.PrimaryKeyConstraint('entry_id', 'line_no', name=op.f('pk_ledger_postings')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('ledger_postings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ledger_postings_account_id'), ['account_id'], unique=False)
@@ -300,6 +301,7 @@ def downgrade() -> None:
     op.drop_table('user_roles')
     op.drop_table('role_permissions')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.drop_index('uq_ledger_entries_reverses_id', sqlite_where=sa.text('reverses_id IS NOT NULL'), postgresql_where=sa.text('reverses_id IS NOT NULL'))
         batch_op.drop_index('ix_ledger_entries_doc')
         batch_op.drop_index('ix_ledger_entries_book_date')
 

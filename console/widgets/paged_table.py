@@ -1,0 +1,524 @@
+"""A list of any size: the table holds only a window of rows around the cursor, read page by page from a core
+read model (core.listing) in worker threads; filters above it, sorting by clicking a column title, export to Excel.
+
+The window moves as the cursor nears its edge, so a list of a million rows opens at once and scrolls without
+ever holding more than WINDOW_ROWS rows. Workers post messages; stale pages (from before a filter or sort
+change, or overtaken by a newer request) are dropped by request number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, ProgressBar, Select, Static
+from textual.worker import get_current_worker
+
+from console.keys import bindings
+from console.messages import (
+    CountKnown,
+    ExportFinished,
+    ExportProgress,
+    JumpRequested,
+    ListFailed,
+    PageLoaded,
+    RowChosen,
+    RowFocused,
+)
+from core.clock import BUSINESS_TZ
+from core.context import Context
+from core.errors import AnjuError
+from core.i18n import _
+from core.listing import Column, ListQuery, Source, count, get_source, paged, stream
+from core.money import format_fen
+
+WINDOW_ROWS = 200  # rows held by the table at a time
+MARGIN_ROWS = 20  # the window moves when the cursor comes this close to its edge
+FILTER_DELAY_S = 0.4  # typing in a filter re-reads the list after this pause
+EXPORT_ROWS_MAX = 1_048_575  # an Excel sheet's rows, less the header
+
+
+def format_cell(kind: str, value: Any) -> Text | str:
+    """How a value of a column kind is shown: money as yuan right-aligned, instants in business time."""
+    if value is None:
+        return ""
+    if kind == "fen":
+        return Text(format_fen(int(value), symbol=False), justify="right")
+    if kind == "int":
+        return Text(f"{value}", justify="right")
+    if kind == "datetime" and isinstance(value, datetime):
+        return value.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    if kind == "date" and isinstance(value, date):
+        return value.isoformat()
+    if kind == "bool":
+        return _("yes") if value else _("no")
+    # Plain text, never markup: a description may hold brackets.
+    return Text(str(value).replace("\n", " "))
+
+
+def excel_value(kind: str, value: Any) -> Any:
+    """A value as an Excel cell: money in yuan (exact Decimal), instants as business-time wall clock."""
+    if value is None:
+        return None
+    if kind == "fen":
+        return Decimal(int(value)).scaleb(-2)
+    if kind == "datetime" and isinstance(value, datetime):
+        return value.astimezone(BUSINESS_TZ).replace(tzinfo=None)
+    return value
+
+
+def export_list(
+    ctx: Context,
+    source: Source,
+    query: ListQuery,
+    path: Path,
+    progress: Callable[[int, int], None],
+    cancelled: Callable[[], bool] = lambda: False,
+) -> int:
+    """Write the filtered, sorted list to an .xlsx file (streamed: write-only workbook, batches from SQL).
+
+    Returns the number of rows written. The file appears under its name only when complete.
+    """
+    from openpyxl import Workbook
+
+    total = min(count(ctx, source.code, query.filters), EXPORT_ROWS_MAX)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_(source.title)[:31])
+    sheet.append([_(c.label) for c in source.columns])
+    kinds = [c.kind for c in source.columns]
+    done = 0
+    progress(0, total)
+    for batch in stream(ctx, source.code, query, rows_max=EXPORT_ROWS_MAX):
+        if cancelled():
+            break
+        for row in batch:
+            sheet.append([excel_value(k, v) for k, v in zip(kinds, row, strict=True)])
+        done += len(batch)
+        progress(done, total)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    workbook.save(tmp)
+    tmp.replace(path)
+    return done
+
+
+class WindowTable(DataTable):
+    """The table of a paged list: Ctrl+Home/Ctrl+End mean the whole list's first/last row, not the window's."""
+
+    def action_scroll_top(self) -> None:
+        self.post_message(JumpRequested(last=False))
+
+    def action_scroll_bottom(self) -> None:
+        self.post_message(JumpRequested(last=True))
+
+
+class PagedTable(Vertical):
+    """A paged list of the core read model `source`. `fixed` filters are set by the screen (e.g. the book)
+    and not shown; `context` returns a fresh Context of the logged-in user for each worker."""
+
+    BINDINGS = bindings("list")
+
+    def __init__(
+        self,
+        source: str,
+        context: Callable[[], Context],
+        *,
+        fixed: Mapping[str, str] | None = None,
+        export_dir: Callable[[], Path] | None = None,
+        window_rows: int = WINDOW_ROWS,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=("paged " + (classes or "")).strip())
+        self.source: Source = get_source(source)
+        self.context = context
+        self.fixed: dict[str, str] = dict(fixed or {})
+        self.export_dir = export_dir or (lambda: Path.cwd())
+        self.window_rows = window_rows
+        self.sort: str = self.source.default_sort
+        self.descending: bool = self.source.default_descending
+        self.first = 0  # absolute index of the table's first row
+        self.rows: list[tuple] = []  # the rows held (raw values, column order)
+        self.total = 0
+        self.exact = True
+        self.generation = 0  # filters or sort changed
+        self.request = 0  # the latest page request
+        self._busy = False
+        self.loaded_once = False
+        self._jump_last = False
+        self._counting = False
+        self._counted = -1  # the generation whose exact count is known
+        self._filter_timer: Timer | None = None
+        self._exporting = False
+
+    # ------------------------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        visible = [f for f in self.source.filters if f.key not in self.fixed]
+        if visible:
+            with Horizontal(classes="filters"):
+                for f in visible:
+                    if f.kind == "choice":
+                        yield Select(
+                            [(_(label), value) for value, label in f.choices],
+                            prompt=_(f.label),
+                            id=f"filter-{f.key}",
+                            classes="filter",
+                            compact=True,
+                        )
+                    else:
+                        hint = " YYYY-MM-DD" if f.kind in ("date_from", "date_to") else ""
+                        yield Input(
+                            placeholder=_(f.label) + hint,
+                            id=f"filter-{f.key}",
+                            classes="filter",
+                            compact=True,
+                            max_length=100,
+                        )
+        yield WindowTable(cursor_type="row", zebra_stripes=True, classes="rows")
+        with Horizontal(classes="list-foot"):
+            yield Static("", classes="list-status")
+            yield ProgressBar(classes="export-progress", show_eta=False)
+
+    def on_mount(self) -> None:
+        self.query_one(".export-progress").display = False
+        self._add_columns()
+        self.reload()
+
+    def _add_columns(self) -> None:
+        table = self.query_one(WindowTable)
+        table.clear(columns=True)
+        for c in self.source.columns:
+            table.add_column(self._title(c), key=c.key, width=self._width(c))
+
+    def _cells(self, row: tuple) -> list[Text | str]:
+        cells: list[Text | str] = []
+        for c, value in zip(self.source.columns, row, strict=True):
+            if c.labels and value is not None:
+                value = _(dict(c.labels).get(value, value))
+            cells.append(format_cell(c.kind, value))
+        return cells
+
+    def _title(self, c: Column) -> Text:
+        label = _(c.label)
+        if c.key == self.sort:
+            label += " ▼" if self.descending else " ▲"
+        elif c.key in self.source.sorts:
+            label += " ·"
+        return Text(label, justify="right" if c.kind in ("fen", "int") else "left")
+
+    @staticmethod
+    def _width(c: Column) -> int | None:
+        if c.width is None:
+            return None
+        return max(c.width, Text(_(c.label)).cell_len + 2)
+
+    # ------------------------------------------------------------------------------------ filters
+
+    def filters(self) -> dict[str, str]:
+        values = dict(self.fixed)
+        for f in self.source.filters:
+            if f.key in self.fixed:
+                continue
+            widget = self.query_one(f"#filter-{f.key}")
+            if isinstance(widget, Select):
+                if widget.value is not Select.NULL:
+                    values[f.key] = str(widget.value)
+            elif isinstance(widget, Input) and widget.value.strip():
+                values[f.key] = widget.value.strip()
+        return values
+
+    def set_fixed(self, **fixed: str) -> None:
+        """Change the screen-set filters (another book, another account) and read from the top."""
+        self.fixed.update(fixed)
+        self.reload()
+
+    @on(Input.Changed, ".filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_DELAY_S, self.reload)
+
+    @on(Input.Submitted, ".filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self.reload()
+        self.query_one(WindowTable).focus()
+
+    @on(Select.Changed, ".filter")
+    def _filter_chosen(self, event: Select.Changed) -> None:
+        event.stop()
+        self.reload()
+
+    def action_focus_filters(self) -> None:
+        first = self.query(".filter")
+        if first:
+            first.first().focus()
+
+    # ------------------------------------------------------------------------------------ sorting
+
+    @on(DataTable.HeaderSelected)
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        key = str(event.column_key.value)
+        if key not in self.source.sorts:
+            self.app.notify(_("This list cannot be sorted by that column."), severity="warning")
+            return
+        if key == self.sort:
+            self.descending = not self.descending
+        else:
+            self.sort, self.descending = key, False
+        self._add_columns()
+        self.reload()
+
+    # ------------------------------------------------------------------------------------ reading
+
+    def reload(self) -> None:
+        """Read the list again from its first row (after a filter or sort change, or F5)."""
+        self.generation += 1
+        self._counting = False
+        self._jump_last = False
+        self._request(0, 0)
+
+    def refresh_rows(self) -> None:
+        """Read the current window again, keeping the cursor's place (after an action changed a row)."""
+        self.generation += 1
+        self._counting = False
+        cursor = self.first + max(0, self.query_one(WindowTable).cursor_row)
+        self._request(self.first, cursor)
+
+    def _request(self, offset: int, cursor: int) -> None:
+        self.request += 1
+        self._busy = True
+        query = ListQuery(
+            filters=self.filters(),
+            sort=self.sort,
+            descending=self.descending,
+            offset=max(0, offset),
+            limit=self.window_rows,
+        )
+        self._status(_("Reading…"))
+        self.run_worker(
+            partial(self._fetch, self.request, self.generation, query, cursor),
+            thread=True,
+            group=f"page-{id(self)}",
+            exclusive=True,
+        )
+
+    def _fetch(self, request: int, generation: int, query: ListQuery, cursor: int) -> None:
+        try:
+            page = paged(self.context(), self.source.code, query)
+        except AnjuError as err:
+            self.post_message(ListFailed(generation, str(err)))
+        except Exception as err:  # a clerk sees a sentence, never a traceback; the log keeps the detail
+            self.log.error(repr(err))
+            self.post_message(
+                ListFailed(
+                    generation, _("The list could not be read: {error}").format(error=type(err).__name__)
+                )
+            )
+        else:
+            self.post_message(PageLoaded(request, page, cursor))
+
+    @on(PageLoaded)
+    def _page_loaded(self, message: PageLoaded) -> None:
+        message.stop()
+        if message.request != self.request:
+            return  # overtaken by a newer request
+        self._busy = False
+        page = message.page
+        if not page.rows and page.offset > 0:
+            # The list shrank under us (or the end was overestimated): show its real end.
+            self._request(max(0, page.offset - self.window_rows), page.offset - 1)
+            return
+        self.first = page.offset
+        self.rows = page.rows
+        if page.exact or self._counted != self.generation:
+            self.total, self.exact = page.total_estimate, page.exact
+        table = self.query_one(WindowTable)
+        table.clear()
+        table.add_rows([self._cells(row) for row in page.rows])
+        if page.rows:
+            row = min(max(0, message.cursor - page.offset), len(page.rows) - 1)
+            table.move_cursor(row=row, animate=False, scroll=True)
+        self.loaded_once = True
+        self._show_position()
+        if not self.exact and not self._counting:
+            self._count()
+
+    @on(ListFailed)
+    def _failed(self, message: ListFailed) -> None:
+        message.stop()
+        if message.generation != self.generation:
+            return
+        self._busy = False
+        self._counting = False
+        self._status(message.message, error=True)
+
+    def _count(self) -> None:
+        self._counting = True
+        generation, filters = self.generation, self.filters()
+
+        def work() -> None:
+            try:
+                total = count(self.context(), self.source.code, filters)
+            except AnjuError as err:
+                self.post_message(ListFailed(generation, str(err)))
+            else:
+                self.post_message(CountKnown(generation, total))
+
+        self.run_worker(work, thread=True, group=f"count-{id(self)}", exclusive=True)
+
+    @on(CountKnown)
+    def _count_known(self, message: CountKnown) -> None:
+        message.stop()
+        if message.generation != self.generation:
+            return
+        self._counting = False
+        self._counted = self.generation
+        self.total, self.exact = message.total, True
+        self._show_position()
+        if self._jump_last:
+            self._jump_last = False
+            self._jump(last=True)
+
+    # ------------------------------------------------------------------------------------ moving
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        row = event.cursor_row
+        if not self.rows or row < 0 or row != self.query_one(WindowTable).cursor_row:
+            return  # a stale event from before the table was refilled
+        self._show_position()
+        if row < len(self.rows):
+            self.post_message(RowFocused(self, self.source.code, self.row_at(row)))
+        if self._busy:
+            return
+        absolute = self.first + row
+        held_end = self.first + len(self.rows)
+        more_below = held_end < self.total or not self.exact
+        if row >= len(self.rows) - MARGIN_ROWS and more_below and len(self.rows) == self.window_rows:
+            self._request(absolute - self.window_rows // 2, absolute)
+        elif row < MARGIN_ROWS and self.first > 0:
+            self._request(max(0, absolute - self.window_rows // 2), absolute)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if 0 <= event.cursor_row < len(self.rows):
+            self.post_message(RowChosen(self, self.source.code, self.row_at(event.cursor_row)))
+
+    @on(JumpRequested)
+    def _jump_requested(self, message: JumpRequested) -> None:
+        message.stop()
+        self._jump(message.last)
+
+    def action_first(self) -> None:
+        self._jump(last=False)
+
+    def action_last(self) -> None:
+        self._jump(last=True)
+
+    def _jump(self, last: bool) -> None:
+        if not last:
+            self._request(0, 0)
+            return
+        if not self.exact:
+            self._jump_last = True
+            if not self._counting:
+                self._count()
+            self._status(_("Counting the rows…"))
+            return
+        end = max(0, self.total - 1)
+        self._request(max(0, self.total - self.window_rows), end)
+
+    def row_at(self, index: int) -> dict[str, Any]:
+        """The row at table index `index` as {column key: raw value}."""
+        return dict(zip(self.source.column_keys(), self.rows[index], strict=True))
+
+    def current_row(self) -> dict[str, Any] | None:
+        table = self.query_one(WindowTable)
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            return None
+        return self.row_at(table.cursor_row)
+
+    # ------------------------------------------------------------------------------------ status
+
+    def _show_position(self) -> None:
+        if not self.rows:
+            self._status(_("No rows."))
+            return
+        row = self.first + max(0, self.query_one(WindowTable).cursor_row) + 1
+        total = f"{self.total:,}" if self.exact else f"{self.total:,}+"
+        self._status(_("Row {row} of {total}").format(row=f"{row:,}", total=total))
+
+    def _status(self, text: str, *, error: bool = False) -> None:
+        self.query_one(".list-status", Static).update(Text(text, style="bold red" if error else "dim"))
+
+    # ------------------------------------------------------------------------------------ export
+
+    def action_export(self) -> None:
+        if self._exporting:
+            self.app.notify(_("An export is already running."), severity="warning")
+            return
+        self._exporting = True
+        stamp = datetime.now(BUSINESS_TZ).strftime("%Y%m%d-%H%M%S")
+        path = self.export_dir() / f"{self.source.code.replace('.', '-')}-{stamp}.xlsx"
+        query = ListQuery(filters=self.filters(), sort=self.sort, descending=self.descending)
+        bar = self.query_one(".export-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
+        self.run_worker(partial(self._export, query, path), thread=True, group=f"export-{id(self)}")
+
+    def _export(self, query: ListQuery, path: Path) -> None:
+        worker = get_current_worker()
+        try:
+            rows = export_list(
+                self.context(),
+                self.source,
+                query,
+                path,
+                lambda done, total: self.post_message(ExportProgress(done, total)),
+                lambda: worker.is_cancelled,
+            )
+        except AnjuError as err:
+            self.post_message(ExportFinished(None, 0, str(err)))
+        except Exception as err:  # shown as a sentence; the log keeps the detail
+            self.log.error(repr(err))
+            self.post_message(
+                ExportFinished(None, 0, _("The export failed: {error}").format(error=type(err).__name__))
+            )
+        else:
+            self.post_message(ExportFinished(str(path), rows))
+
+    @on(ExportProgress)
+    def _export_progress(self, message: ExportProgress) -> None:
+        message.stop()
+        self.query_one(".export-progress", ProgressBar).update(
+            total=max(1, message.total), progress=message.done
+        )
+
+    @on(ExportFinished)
+    def _export_finished(self, message: ExportFinished) -> None:
+        self._exporting = False
+        self.query_one(".export-progress", ProgressBar).display = False
+        if message.error:
+            self.app.notify(message.error, severity="error", timeout=10)
+        else:
+            self.app.notify(
+                _("Exported {rows} rows to {path}").format(rows=f"{message.rows:,}", path=message.path),
+                timeout=10,
+            )

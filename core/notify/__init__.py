@@ -1,0 +1,1 @@
+"""The notification outbox: messages by app push, SMS and notice board, delivered by pluggable senders."""

@@ -1,0 +1,209 @@
+"""Pure reconciliation rules: how one statement line compares with our record of it, what is left over at
+the end of a day, which decisions may settle which difference, and the cut-off for the next-day pool.
+No database: the service hands in our side as compact tuples and writes out what the Matcher finds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
+
+from core.clock import BUSINESS_TZ
+from core.payments.recon.statements import StatementLine
+
+MATCHED = "matched"
+MISSING_AT_CHANNEL = "missing_at_channel"
+MISSING_LOCALLY = "missing_locally"
+AMOUNT_MISMATCH = "amount_mismatch"
+STATUS_MISMATCH = "status_mismatch"
+FEE_MISMATCH = "fee_mismatch"
+DIFFERENCE_KINDS = (MISSING_AT_CHANNEL, MISSING_LOCALLY, AMOUNT_MISMATCH, STATUS_MISMATCH, FEE_MISMATCH)
+COUNT_KEYS = (MATCHED, *DIFFERENCE_KINDS)
+
+# Our order states in which the payer's money has arrived (a later refund does not undo the payment).
+ORDER_PAID = frozenset({"SUCCESS", "PARTIALLY_REFUNDED", "REFUNDED"})
+REFUND_DONE = frozenset({"SUCCESS"})
+CHANNEL_DONE = "SUCCESS"
+
+# An order paid this close to midnight may be booked by the channel on the next day: it waits in the pool.
+POOL_WINDOW = timedelta(minutes=30)
+
+# Which decision may close which difference (roncoo-pay's 差错处理 choices, in our words).
+DECISIONS_BY_KIND: dict[str, frozenset[str]] = {
+    MISSING_AT_CHANNEL: frozenset({"accept_channel", "accept_local", "write_off"}),
+    MISSING_LOCALLY: frozenset({"accept_channel", "refund_payer", "write_off"}),
+    AMOUNT_MISMATCH: frozenset({"accept_channel", "accept_local", "refund_payer", "write_off"}),
+    STATUS_MISMATCH: frozenset({"accept_channel", "accept_local", "refund_payer"}),
+    FEE_MISMATCH: frozenset({"accept_channel", "accept_local", "write_off"}),
+}
+
+
+def pool_cutoff(day: date) -> datetime:
+    """The instant from which a payment of `day` goes to the next-day pool instead of missing_at_channel."""
+    return datetime.combine(day + timedelta(days=1), time(0), BUSINESS_TZ) - POOL_WINDOW
+
+
+class Local(NamedTuple):
+    """Our record of an order (or refund) as the matcher needs it. `offset` is its business date relative to
+    the statement day (-1, 0, +1); `late` is True when it was paid inside the pool window before midnight."""
+
+    amount_fen: int
+    fee_fen: int
+    status: str
+    offset: int
+    late: bool
+
+
+class Difference(NamedTuple):
+    kind: str
+    doc_kind: str  # trade | refund
+    doc_no: str
+    order_no: str
+    channel_trade_no: str
+    channel_refund_no: str
+    local_amount_fen: int | None
+    channel_amount_fen: int | None
+    local_fee_fen: int | None
+    channel_fee_fen: int | None
+    local_status: str
+    channel_status: str
+    channel_time: datetime | None
+    line_no: int | None
+    note: str
+
+
+class PoolEntry(NamedTuple):
+    side: str  # local | ahead
+    doc_kind: str
+    doc_no: str
+    offset: int  # its business date relative to the statement day
+    amount_fen: int
+
+
+_SEEN = Local(0, 0, "", 0, False)  # replaces a matched record: a second line for it is a duplicate
+
+
+def compare(line: StatementLine, local: Local) -> str:
+    """MATCHED or the kind of difference between a channel line and our record of the same document."""
+    channel_done = line.status == CHANNEL_DONE
+    local_done = local.status in (ORDER_PAID if line.kind == "trade" else REFUND_DONE)
+    if channel_done != local_done:
+        return STATUS_MISMATCH
+    if not channel_done:
+        return MATCHED  # both agree no money moved (e.g. a revoked payment we closed)
+    if line.amount_fen != local.amount_fen:
+        return AMOUNT_MISMATCH
+    if line.fee_fen != local.fee_fen:
+        return FEE_MISMATCH
+    return MATCHED
+
+
+@dataclass
+class Matcher:
+    """Feed it every line of a statement day, then collect the leftovers.
+
+    `trades`/`refunds` map our order_no/refund_no to Local and are consumed in place (a million orders fit
+    in a few hundred MB as tuples). `pooled` holds the (doc_kind, doc_no) waiting from an earlier day;
+    `ahead` those an earlier statement already matched although our record is dated the statement day.
+    """
+
+    trades: dict[str, Local]
+    refunds: dict[str, Local]
+    pooled: set[tuple[str, str]] = field(default_factory=set)
+    ahead: set[tuple[str, str]] = field(default_factory=set)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
+    consumed: list[tuple[str, str]] = field(default_factory=list)  # pool entries matched (or given up) today
+    new_pool: list[PoolEntry] = field(default_factory=list)
+
+    def feed(self, line: StatementLine) -> Difference | None:
+        """Compare one line; None when it matches, else the difference to record."""
+        is_trade = line.kind == "trade"
+        table = self.trades if is_trade else self.refunds
+        doc_no = line.order_no if is_trade else line.refund_no
+        local = table.get(doc_no)
+        key = (line.kind, doc_no)
+        if local is None or local is _SEEN or (self.ahead and local.offset == 0 and key in self.ahead):
+            if line.status != CHANNEL_DONE and local is None:
+                self.counts[MATCHED] += 1  # a non-payment we never had: nothing to reconcile
+                return None
+            note = "duplicate line" if local is not None else ""
+            return self._difference(MISSING_LOCALLY, line, None, doc_no, note)
+        table[doc_no] = _SEEN
+        if local.offset == -1 and key in self.pooled:
+            self.consumed.append(key)
+        elif local.offset == 1:
+            self.new_pool.append(PoolEntry("ahead", line.kind, doc_no, 1, local.amount_fen))
+        kind = compare(line, local)
+        if kind == MATCHED:
+            self.counts[MATCHED] += 1
+            return None
+        return self._difference(kind, line, local, doc_no, "")
+
+    def _difference(
+        self, kind: str, line: StatementLine, local: Local | None, doc_no: str, note: str
+    ) -> Difference:
+        self.counts[kind] += 1
+        return Difference(
+            kind,
+            line.kind,
+            doc_no,
+            line.order_no,
+            line.channel_trade_no,
+            line.channel_refund_no,
+            None if local is None else local.amount_fen,
+            line.amount_fen,
+            None if local is None else local.fee_fen,
+            line.fee_fen,
+            "" if local is None else local.status,
+            line.status,
+            line.time,
+            line.line_no,
+            note,
+        )
+
+    def leftovers(self) -> Iterator[Difference]:
+        """Our paid records the statement did not have: pooled if paid just before midnight, else missing."""
+        for doc_kind, table, done in (
+            ("trade", self.trades, ORDER_PAID),
+            ("refund", self.refunds, REFUND_DONE),
+        ):
+            for doc_no, local in table.items():
+                if local is _SEEN or local.status not in done:
+                    continue
+                key = (doc_kind, doc_no)
+                if local.offset == 0:
+                    if self.ahead and key in self.ahead:
+                        continue
+                    if local.late:
+                        self.new_pool.append(PoolEntry("local", doc_kind, doc_no, 0, local.amount_fen))
+                        continue
+                    note = ""
+                elif local.offset < 0 and key in self.pooled:
+                    self.consumed.append(key)
+                    note = "pooled from an earlier day"
+                else:
+                    continue  # another day's business
+                self.counts[MISSING_AT_CHANNEL] += 1
+                yield Difference(
+                    MISSING_AT_CHANNEL,
+                    doc_kind,
+                    doc_no,
+                    doc_no if doc_kind == "trade" else "",
+                    "",
+                    "",
+                    local.amount_fen,
+                    None,
+                    local.fee_fen,
+                    None,
+                    local.status,
+                    "",
+                    None,
+                    None,
+                    note,
+                )
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for p in self.new_pool if p.side == "local")

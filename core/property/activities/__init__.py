@@ -1,0 +1,1 @@
+"""社区活动: activities planned and published, sign-ups with capacity and a waiting list, fees, attendance."""

@@ -1,0 +1,1 @@
+"""通知公告: notices and announcements targeted at a community, buildings or houses, with read status."""

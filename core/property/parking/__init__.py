@@ -1,0 +1,1 @@
+"""车位管理: parking areas and spaces, vehicles, fixed-space assignment, rentals, temporary parking fees, occupancy."""

@@ -1,0 +1,52 @@
+"""Start the counter app: Qt application, CJK font, login, main window with every registered counter."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication, QDialog
+
+from core.context import Context
+
+
+def application() -> QApplication:
+    """The QApplication with the bundled CJK font, so Chinese renders anywhere (offscreen too)."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    install_font()
+    return app
+
+
+_FAMILY: list[str] = []
+
+
+def install_font() -> str | None:
+    if _FAMILY:
+        return _FAMILY[0]
+    from reports.fonts import cjk_font_path
+
+    fid = QFontDatabase.addApplicationFont(str(cjk_font_path()))
+    families = QFontDatabase.applicationFontFamilies(fid) if fid >= 0 else []
+    if families:
+        _FAMILY.append(families[0])
+        QApplication.setFont(QFont(families[0], 10))
+        return families[0]
+    return None
+
+
+def load_modules() -> None:
+    """Import every counter package so it registers its module (a new counter adds one line here)."""
+    import desktop.property.module  # noqa: F401
+
+
+def run(site_ctx: Context) -> int:
+    from desktop.shell import LoginDialog, MainWindow
+
+    app = application()
+    load_modules()
+    login = LoginDialog(site_ctx)
+    if login.exec() != QDialog.DialogCode.Accepted or login.actor is None:
+        return 1
+    window = MainWindow(site_ctx, login.actor)
+    window.show()
+    return app.exec()

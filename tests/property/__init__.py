@@ -1,0 +1,1 @@
+"""Tests of smart property (core/property)."""

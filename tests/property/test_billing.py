@@ -1,0 +1,356 @@
+"""Bill runs, payments, receipts, prepaid accounts, discounts, late fees and arrears — worked examples with
+known answers, on SQLite and PostgreSQL, ending with the ledger verifying."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from core.context import Actor
+from core.errors import Conflict, PermissionDenied, StateError, ValidationError
+from core.ledger import services as ledger
+from core.ledger.verify import verify
+from core.property import billing
+from core.property import services as ps
+from core.property.models import Bill, BillLine
+from core.sync.models import OutboxEvent
+from core.workflow import services as wf
+from tests.property.helpers import person, property_fee, small_community
+
+WATER_TIERS = [
+    {"up_to": "10", "price": "3.00"},
+    {"up_to": "20", "price": "4.50"},
+    {"up_to": None, "price": "6.00"},
+]
+POWER_TIERS = [
+    {"up_to": "2160", "price": "0.4883"},
+    {"up_to": "4200", "price": "0.5383"},
+    {"up_to": None, "price": "0.7883"},
+]
+
+
+def _ledger_ok(ctx) -> None:
+    with ctx.read() as s:
+        result = verify(s)
+    assert result.ok, result.to_dict()
+
+
+def _balance(ctx, code: str) -> int:
+    return ledger.get_balance(ctx, billing.BOOK, code).balance_fen
+
+
+def _count(ctx, model) -> int:
+    with ctx.read() as s:
+        return s.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_area_bill_run_worked_example_idempotent_and_dry_run(ctx):
+    c, houses = small_community(ctx)
+    property_fee(ctx, c.id)  # 89.50 m² × 2.50 = 223.75 元 per house
+    dry = billing.bill_run(ctx, "2026-11", dry_run=True)
+    assert dry == billing.BillRunResult("2026-11", 3, 3, 67125)
+    assert _count(ctx, Bill) == 0  # a dry run writes nothing
+    first = billing.bill_run(ctx, "2026-11")
+    assert first == dry
+    again = billing.bill_run(ctx, "2026-11")
+    assert again == billing.BillRunResult("2026-11", 0, 0, 0)
+    assert _count(ctx, Bill) == 3 and _count(ctx, BillLine) == 3
+    assert _balance(ctx, "1122") == 67125 and _balance(ctx, "6001.WYF") == 67125
+    bills = billing.house_bills(ctx, houses[0].id)
+    assert [(b.amount_fen, b.status, b.due_date) for b in bills] == [(22375, "unpaid", date(2026, 12, 15))]
+    bill_nos = {b.bill_no for h in houses for b in billing.house_bills(ctx, h.id)}
+    assert bill_nos == {f"T01-ZD2026-{n:07d}" for n in (1, 2, 3)}
+    with ctx.read() as s:
+        types = [t for (t,) in s.execute(select(OutboxEvent.type))]
+    assert types.count("property.bills_created") == 1 and types.count("property.bill_run") == 1
+    _ledger_ok(ctx)
+
+
+def test_proration_for_a_house_moving_in_mid_month(ctx):
+    c, _ = small_community(ctx, houses=0)
+    h = ps.add_house(
+        ctx,
+        c.id,
+        ps.HouseInput("1", "1", "201", 8950, 7000, status="occupied", charge_start_on=date(2026, 11, 16)),
+    )
+    property_fee(ctx, c.id)
+    billing.bill_run(ctx, "2026-11")
+    (line,) = billing.outstanding(ctx, h.id)
+    assert (line.period_start, line.amount_fen) == (date(2026, 11, 16), 11188)  # 15/30 × 223.75 = 111.875
+
+
+def test_unsold_and_not_yet_chargeable_houses_are_not_billed(ctx):
+    c, _ = small_community(ctx, houses=0)
+    ps.add_house(
+        ctx,
+        c.id,
+        ps.HouseInput("1", "1", "301", 8950, 7000, status="unsold", charge_start_on=date(2026, 1, 1)),
+    )
+    ps.add_house(ctx, c.id, ps.HouseInput("1", "1", "302", 8950, 7000, status="vacant"))
+    ps.add_house(
+        ctx,
+        c.id,
+        ps.HouseInput("1", "1", "303", 8950, 7000, status="vacant", charge_start_on=date(2027, 1, 1)),
+    )
+    property_fee(ctx, c.id)
+    assert billing.bill_run(ctx, "2026-11").bills_created == 0
+
+
+def test_quarterly_in_advance_and_rounding_to_jiao(ctx):
+    c, houses = small_community(ctx, houses=1)
+    billing.create_fee_item(
+        ctx, c.id, "GTF", "公摊费", "inner_area", unit_price="0.333", cycle="quarterly", billing_mode="advance",
+        rounding="half_up_jiao",
+    )  # fmt: skip
+    assert billing.bill_run(ctx, "2026-11").lines_created == 0  # not the first month of a quarter
+    r = billing.bill_run(ctx, "2027-01")
+    # 70.00 m² × 0.333 × 3 months = 69.93 元 → 69.90 (to the jiao); due 15 days after the quarter starts.
+    (line,) = billing.outstanding(ctx, houses[0].id)
+    assert (r.amount_fen, line.period_end, line.due_date) == (6990, date(2027, 3, 31), date(2027, 1, 16))
+
+
+def test_meter_bills_tiered_water_and_yearly_electricity(ctx):
+    c, (h, *_) = small_community(ctx, houses=1)
+    billing.create_fee_item(ctx, c.id, "SF", "水费", "meter", meter_kind="water", tiers=WATER_TIERS)
+    billing.create_fee_item(
+        ctx, c.id, "DF", "电费", "meter", meter_kind="electricity", tiers=POWER_TIERS, tier_scope="year"
+    )
+    billing.record_reading(ctx, h.id, "water", "2026-11", "145", previous="120")  # 25 t
+    billing.record_reading(ctx, h.id, "electricity", "2026-10", "2000", previous="0")
+    billing.record_reading(ctx, h.id, "electricity", "2026-11", "2300")  # previous defaults to 2000
+    r = billing.bill_run(ctx, "2026-11")
+    lines = {ln.item_code: ln.amount_fen for ln in billing.outstanding(ctx, h.id)}
+    # water 10×3 + 10×4.5 + 5×6 = 105.00; power 160×0.4883 + 140×0.5383 = 153.49 (the year's 2,000 kWh came first)
+    assert lines == {"SF": 10500, "DF": 15349}
+    assert r.amount_fen == 25849
+    with pytest.raises(ValidationError):
+        billing.record_reading(ctx, h.id, "water", "2026-12", "100")  # below the previous 145
+    with pytest.raises(Conflict):
+        billing.record_reading(ctx, h.id, "water", "2026-11", "150")
+
+
+def test_payment_oldest_first_partial_overpayment_prepaid_and_receipt(ctx):
+    c, (h, *_) = small_community(ctx, houses=1)
+    owner = ps.create_owner(ctx, ps.OwnerInput("张三", id_number="11010519491231002X", phone="13812345678"))
+    ps.add_occupant(ctx, h.id, owner.id, "owner")
+    property_fee(ctx, c.id)
+    billing.bill_run(ctx, "2026-10")
+    billing.bill_run(ctx, "2026-11")
+    partial = billing.pay_at_counter(ctx, h.id, 30000, "cash", reference="SLIP-1")  # 300.00 元
+    assert [(ln.period, ln.amount_fen) for ln in partial.lines] == [("2026-10", 22375), ("2026-11", 7625)]
+    assert (partial.total_upper, partial.payer, partial.receipt_no) == (
+        "叁佰元整",
+        "张三",
+        "T01-SJ2026-000001",
+    )
+    statuses = [b.status for b in billing.house_bills(ctx, h.id)]
+    assert statuses == ["paid", "partially_paid"]
+    # The same slip again returns the same receipt; another amount under it is refused.
+    assert billing.pay_at_counter(ctx, h.id, 30000, "cash", reference="SLIP-1").id == partial.id
+    with pytest.raises(Conflict):
+        billing.pay_at_counter(ctx, h.id, 100, "cash", reference="SLIP-1")
+    over = billing.pay_at_counter(ctx, h.id, 50005, "wechat")  # 500.05: 147.50 settles, 352.55 prepaid
+    assert over.total_upper == "伍佰元零伍分"
+    assert [ln.item_name for ln in over.lines] == ["物业费", "预存款"]
+    assert billing.prepaid_balance(ctx, h.id) == 35255
+    # The next bill run settles December from the prepaid account automatically.
+    billing.bill_run(ctx, "2026-12")
+    assert billing.prepaid_balance(ctx, h.id) == 35255 - 22375
+    assert all(b.status == "paid" for b in billing.house_bills(ctx, h.id))
+    assert _balance(ctx, "2203") == 35255 - 22375
+    assert _balance(ctx, "1122") == 0
+    assert _balance(ctx, "1001") == 30000 and _balance(ctx, "1002.wechat") == 50005
+    _ledger_ok(ctx)
+
+
+def test_void_receipt_keeps_number_reverses_ledger_and_restores_bills(ctx):
+    c, (h, *_) = small_community(ctx, houses=1)
+    property_fee(ctx, c.id)
+    billing.bill_run(ctx, "2026-11")
+    r = billing.pay_at_counter(ctx, h.id, 30000)
+    assert billing.reprint_receipt(ctx, r.id).copy_mark == "补打"
+    cashier = person(ctx, "li", "cashier", perms=("property.counter.pay", "property.view"))
+    with pytest.raises(PermissionDenied):
+        billing.void_receipt(cashier, r.id, "收错")
+    voided = billing.void_receipt(ctx, r.id, "收错金额")
+    assert (voided.receipt_no, voided.status, voided.copy_mark) == (r.receipt_no, "voided", "作废")
+    assert [b.status for b in billing.house_bills(ctx, h.id)] == ["unpaid"]
+    assert billing.prepaid_balance(ctx, h.id) == 0
+    assert _balance(ctx, "1001") == 0 and _balance(ctx, "1122") == 22375
+    with pytest.raises(StateError):
+        billing.void_receipt(ctx, r.id, "again")
+    assert (
+        billing.pay_at_counter(ctx, h.id, 100).receipt_no == "T01-SJ2026-000002"
+    )  # the number is never reused
+    _ledger_ok(ctx)
+
+
+def test_void_refused_when_prepaid_already_used_and_nothing_changes(ctx):
+    c, (h, *_) = small_community(ctx, houses=1)
+    property_fee(ctx, c.id)
+    r = billing.pay_at_counter(ctx, h.id, 30000)  # all prepaid: no bills yet
+    billing.bill_run(ctx, "2026-11")  # uses 223.75 of it
+    with pytest.raises(StateError):
+        billing.void_receipt(ctx, r.id, "退款")
+    assert billing.get_receipt(ctx, r.id).status == "issued"
+    assert billing.prepaid_balance(ctx, h.id) == 30000 - 22375
+
+
+def test_bad_payment_input_writes_nothing(ctx):
+    c, (h, *_) = small_community(ctx, houses=1)
+    property_fee(ctx, c.id)
+    billing.bill_run(ctx, "2026-11")
+    for amount, channel in ((0, "cash"), (-5, "cash"), (100, "bitcoin")):
+        with pytest.raises(ValidationError):
+            billing.pay_at_counter(ctx, h.id, amount, channel)
+    nobody = ctx.as_actor(Actor(None, "x", permissions=frozenset({"property.view"})))
+    with pytest.raises(PermissionDenied):
+        billing.pay_at_counter(nobody, h.id, 100)
+    assert billing.house_bills(ctx, h.id)[0].status == "unpaid"
+    assert billing.prepaid_balance(ctx, h.id) == 0
+
+
+def _approver(ctx):
+    return person(ctx, "wang", "approver", perms=("workflow.*", "property.view"))
+
+
+def test_discount_needs_approval_then_applies_to_bill_runs(ctx):
+    c, (h1, h2, _h3) = small_community(ctx)
+    item = property_fee(ctx, c.id)
+    clerk = person(ctx, "zhao", "property")
+    d = billing.request_discount(
+        clerk, item.id, "percentage", house_id=h1.id, rate_off="0.10", period_from="2026-11", period_to="2026-12", reason="老人优惠"
+    )  # fmt: skip
+    assert d.status == "pending"
+    billing.bill_run(ctx, "2026-11")  # not approved yet: full price
+    assert billing.outstanding(ctx, h1.id)[0].discount_fen == 0
+    with pytest.raises(PermissionDenied):
+        wf.approve(clerk, d.approval_id)  # maker-checker
+    wf.approve(_approver(ctx), d.approval_id)
+    billing.bill_run(ctx, "2026-12")
+    dec = next(ln for ln in billing.outstanding(ctx, h1.id) if ln.period == "2026-12")
+    assert (dec.gross_fen, dec.discount_fen, dec.amount_fen) == (22375, 2238, 20137)
+    assert [ln.discount_fen for ln in billing.outstanding(ctx, h2.id)] == [0, 0]
+    _ledger_ok(ctx)
+
+
+def test_vacancy_rate_needs_a_vacant_house(ctx):
+    c, (h, *_) = small_community(ctx, houses=1)
+    item = property_fee(ctx, c.id)
+    with pytest.raises(StateError):
+        billing.request_discount(
+            ctx, item.id, "vacancy", house_id=h.id, rate_off="0.5", period_from="2026-11", reason="空置"
+        )
+    ps.change_house_status(ctx, h.id, "vacant", "业主外出")
+    d = billing.request_discount(
+        ctx, item.id, "vacancy", house_id=h.id, rate_off="0.5", period_from="2026-11", reason="空置"
+    )
+    wf.approve(_approver(ctx), d.approval_id)
+    billing.bill_run(ctx, "2026-11")
+    assert billing.outstanding(ctx, h.id)[0].amount_fen == 22375 - 11188
+
+
+def test_late_fee_after_grace_and_waiver_with_approval(ctx, clock):
+    c, (h, *_) = small_community(ctx, houses=1)
+    property_fee(ctx, c.id, late_daily_rate="0.0003", late_grace_days=10)
+    billing.bill_run(ctx, "2026-11")  # due 2026-12-15
+    (line,) = billing.outstanding(ctx, h.id)
+    assert billing.late_fees(ctx, h.id, date(2026, 12, 25)) == {}
+    assert billing.late_fees(ctx, h.id, date(2027, 1, 24)) == {line.id: 201}  # 22375 × 0.0003 × 30
+    waiver = billing.request_late_fee_waiver(ctx, line.id, "疫情减免", as_of=date(2027, 1, 24))
+    assert billing.late_fees(ctx, h.id, date(2027, 1, 24)) == {line.id: 201}  # pending: still owed
+    with ctx.read() as s:
+        from core.property.models import LateFeeWaiver
+
+        approval = s.get(LateFeeWaiver, waiver).approval_id
+    wf.approve(_approver(ctx), approval)
+    assert billing.late_fees(ctx, h.id, date(2027, 1, 24)) == {}
+    assert billing.late_fees(ctx, h.id, date(2027, 1, 25)) == {line.id: 208 - 201}  # it keeps running after
+
+
+def test_late_fee_collected_with_payment(ctx, clock):
+    c, (h, *_) = small_community(ctx, houses=1)
+    property_fee(ctx, c.id, late_daily_rate="0.0003", late_grace_days=10)
+    billing.bill_run(ctx, "2026-11")
+    clock.set(clock.now().replace(year=2027, month=1, day=24))
+    r = billing.pay_at_counter(ctx, h.id, 22375 + 201, collect_late_fee=True)
+    assert [(ln.item_name, ln.amount_fen) for ln in r.lines] == [("物业费", 22375), ("违约金", 201)]
+    assert _balance(ctx, "6301.latefee") == 201
+    _ledger_ok(ctx)
+
+
+def test_arrears_ageing_by_house_building_community(ctx, clock):
+    c, (h1, _h2, h3) = small_community(ctx)
+    property_fee(ctx, c.id)
+    for period in ("2026-05", "2026-09", "2026-11"):
+        billing.bill_run(ctx, period)
+    billing.pay_at_counter(ctx, h3.id, 3 * 22375)
+    view = billing.arrears(ctx, community_id=c.id, as_of=date(2027, 1, 20))
+    # due 2026-06-15 (219 days), 2026-10-15 (97 days), 2026-12-15 (36 days), for 2 houses
+    assert view.buckets == {"0-30": 0, "31-90": 44750, "91-180": 44750, "181-365": 44750, ">365": 0}
+    assert (view.houses, view.total_fen) == (2, 134250)
+    assert billing.arrears(ctx, house_id=h1.id, as_of=date(2027, 1, 20)).total_fen == 67125
+    assert billing.arrears(ctx, building_id=h1.building_id, as_of=date(2027, 1, 20)).total_fen == 134250
+    stats = billing.collection_stats(ctx, "2026-01", "2026-12", by="fee_item")
+    assert [
+        (r.key, r.receivable_fen, r.received_fen, r.outstanding_fen, str(r.collection_rate)) for r in stats
+    ] == [("WYF", 201375, 67125, 134250, "0.3333")]
+
+
+def test_one_off_deposit_is_a_liability_not_income(ctx):
+    c, (h, *_) = small_community(ctx, houses=1)
+    billing.create_fee_item(ctx, c.id, "ZXBZJ", "装修保证金", "deposit", cycle="once", amount_fen=300000)
+    billing.charge_once(ctx, h.id, "ZXBZJ")
+    assert _balance(ctx, "2241.ZXBZJ") == 300000 and _balance(ctx, "1122") == 300000
+    with pytest.raises(ValidationError):
+        billing.create_fee_item(ctx, c.id, "YJ", "押金", "deposit", cycle="monthly", amount_fen=100)
+
+
+def test_fee_item_validation(ctx):
+    c, _ = small_community(ctx, houses=0)
+    bad = [
+        dict(code="X1", name="x", rule="building_area", unit_price="0"),
+        dict(code="X2", name="x", rule="building_area", unit_price="-1"),
+        dict(code="X3", name="x", rule="meter", meter_kind="steam"),
+        dict(code="X4", name="x", rule="fixed", amount_fen=0),
+        dict(code="X5", name="x", rule="fixed", amount_fen=100, late_daily_rate="0.5"),
+        dict(code="X6", name="x", rule="nonsense"),
+    ]
+    for kw in bad:
+        with pytest.raises(ValidationError):
+            billing.create_fee_item(ctx, c.id, **kw)
+    property_fee(ctx, c.id)
+    with pytest.raises(Conflict):
+        property_fee(ctx, c.id)
+    assert [i.code for i in billing.fee_items(ctx, c.id)] == ["WYF"]
+
+
+def test_bill_run_needs_permission_and_a_valid_period(ctx):
+    c, _ = small_community(ctx)
+    property_fee(ctx, c.id)
+    cashier = person(ctx, "li", "cashier", perms=("property.counter.*", "property.view"))
+    with pytest.raises(PermissionDenied):
+        billing.bill_run(cashier, "2026-11")
+    with pytest.raises(PermissionDenied):
+        billing.bill_run(cashier, "2026-11", dry_run=True)
+    with pytest.raises(ValidationError):
+        billing.bill_run(ctx, "2026-13")
+    assert _count(ctx, Bill) == 0
+
+
+def test_failed_bill_run_leaves_nothing(ctx, monkeypatch):
+    c, _ = small_community(ctx)
+    property_fee(ctx, c.id)
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(billing.ledger, "post_many_in", boom)
+    with pytest.raises(RuntimeError):
+        billing.bill_run(ctx, "2026-11")
+    assert _count(ctx, Bill) == 0 and _count(ctx, BillLine) == 0
+    monkeypatch.undo()
+    assert billing.bill_run(ctx, "2026-11").bills_created == 3
+    _ledger_ok(ctx)
