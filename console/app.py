@@ -211,6 +211,18 @@ class AnjuApp(App[None]):
             from console.screens.site import SiteScreen
 
             return SiteScreen()
+        if place == "payments":
+            from console.screens.payments import PaymentsScreen
+
+            return PaymentsScreen()
+        if place == "billrun":
+            from console.screens.billing import BillRunScreen
+
+            return BillRunScreen()
+        if place == "arrears":
+            from console.screens.billing import ArrearsScreen
+
+            return ArrearsScreen()
         raise ValueError(place)
 
     def run_screen_action(self, screen: Screen[object], spec: KeySpec) -> None:

@@ -61,6 +61,15 @@ PLACES: tuple[Place, ...] = (
         N_("The site, database check, backup and restore"),
         "backup.manage",
     ),
+    Place(
+        "payments",
+        "f9",
+        N_("Payment hub"),
+        N_("Search payment orders and refunds; open an order's history"),
+        "payments.view",
+    ),
+    Place("billrun", "f10", N_("Bill run"), N_("Bill a period: dry run, run, summary"), "property.billing"),
+    Place("arrears", "f11", N_("Arrears"), N_("Overdue amounts by community and building"), "property.view"),
 )
 
 # Keys of one screen or widget, by scope. Footer shows them while that screen (or widget) is active.
@@ -93,6 +102,15 @@ SCOPED: dict[str, tuple[KeySpec, ...]] = {
         KeySpec("k", "backup", N_("Back up"), N_("Copy the live database to the backup file")),
         KeySpec("t", "restore", N_("Restore"), N_("Replace the database with the backup file")),
     ),
+    "payments": (
+        KeySpec("o", "open_order", N_("Open order"), N_("Show the selected order and its history")),
+    ),
+    "order": (KeySpec("escape", "close", N_("Back"), N_("Return to the order search")),),
+    "billrun": (
+        KeySpec("f12", "dry_run", N_("Dry run"), N_("Compute the bill run without writing anything")),
+        KeySpec("ctrl+r", "run", N_("Run"), N_("Run the bill run for the period and community")),
+    ),
+    "arrears": (),
     "dialog": (KeySpec("escape", "cancel", N_("Cancel"), N_("Close this dialog without doing anything")),),
     "back": (KeySpec("escape", "back", N_("Back"), N_("Return to the home screen"), show=False),),
 }

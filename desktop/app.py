@@ -39,14 +39,25 @@ def load_modules() -> None:
     import desktop.property.module  # noqa: F401
 
 
+def show_login(site_ctx: Context):
+    """The login window, shown as soon as possible: the counter modules (payments, property and their
+    imports) load only after login, so starting the app waits for Qt and the security service alone."""
+    from desktop.shell import LoginDialog
+
+    application()
+    login = LoginDialog(site_ctx)
+    login.show()
+    return login
+
+
 def run(site_ctx: Context) -> int:
-    from desktop.shell import LoginDialog, MainWindow
+    from desktop.shell import MainWindow
 
     app = application()
-    load_modules()
-    login = LoginDialog(site_ctx)
+    login = show_login(site_ctx)
     if login.exec() != QDialog.DialogCode.Accepted or login.actor is None:
         return 1
+    load_modules()
     window = MainWindow(site_ctx, login.actor)
     window.show()
     return app.exec()

@@ -11,10 +11,26 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+def wait_until(app, pred, timeout_s: float = 20.0) -> None:
+    """Process events until `pred()` holds, pausing between rounds. A tight processEvents() loop calling
+    into PySide millions of times crashed the interpreter (a None refcount leak in the binding)."""
+    import time
+
+    from PySide6.QtCore import QEventLoop
+
+    end = time.monotonic() + timeout_s
+    while not pred():
+        if time.monotonic() > end:
+            raise TimeoutError("the app did not finish in time")
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        time.sleep(0.01)
+
+
 def main(out: Path) -> None:
     from core.clock import FakeClock
     from core.db.engine import Database
     from desktop.app import application, load_modules
+    from desktop.property.module import SummaryDialog
     from desktop.shell import LoginDialog, MainWindow
     from tests.conftest import build_schema, make_site_context
     from tests.desktop.conftest import PASSWORD, build_site
@@ -40,12 +56,10 @@ def main(out: Path) -> None:
     counter.open_shift("200.00")
     counter.search.setText("1-1-")
     counter.run_search()
-    while w.tasks.running:
-        app.processEvents()
+    wait_until(app, lambda: not w.tasks.running)
     counter.timer.stop()
     counter.open_first()
-    while w.tasks.running:
-        app.processEvents()
+    wait_until(app, lambda: not w.tasks.running)
     app.processEvents()
     w.grab().save(str(out / "02_house.png"))
     counter.pay_selected()
@@ -54,10 +68,40 @@ def main(out: Path) -> None:
     app.processEvents()
     dlg.grab().save(str(out / "03_pay.png"))
     dlg.submit()
-    while w.tasks.running or dlg.result is None:
-        app.processEvents()
+    wait_until(app, lambda: not w.tasks.running and dlg.result is not None)
+    wait_until(app, lambda: counter.last_dialog is not dlg)
     app.processEvents()
     counter.last_dialog.grab().save(str(out / "04_receipt.png"))
+    counter.last_dialog.accept()
+
+    counter.show_summary()
+    wait_until(app, lambda: isinstance(counter.last_dialog, SummaryDialog))
+    app.processEvents()
+    counter.last_dialog.grab().save(str(out / "05_summary.png"))
+    counter.last_dialog.accept()
+
+    # A WeChat QR order through a stand-in channel adapter (the simulator is a separate server).
+    from core.context import Actor
+    from tests.desktop.test_qr import FakeChannels
+
+    a = counter.ctx.actor
+    counter.ctx = counter.ctx.as_actor(
+        Actor(a.user_id, a.username, a.display_name, a.roles, a.permissions | {"payments.pay"})
+    )
+    counter.search.setText("1-1-102")
+    counter.run_search()
+    wait_until(app, lambda: not w.tasks.running)
+    counter.timer.stop()
+    counter.open_first()
+    wait_until(app, lambda: not w.tasks.running)
+    counter.pay_selected()
+    pay = counter.last_dialog
+    pay.channels = FakeChannels()
+    pay.channel.setCurrentIndex(pay.channel.findData("wechat"))
+    pay.submit()
+    wait_until(app, lambda: pay.qr_dialog is not None)
+    app.processEvents()
+    pay.qr_dialog.grab().save(str(out / "06_qr.png"))
     print(f"screenshots in {out}")
 
 

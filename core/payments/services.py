@@ -662,11 +662,13 @@ def create_order(
     notify_url: str | None = None,
     metadata: dict | None = None,
     channels: Channels | None = None,
+    permission: str = PERM_PAY,
 ) -> tuple[OrderView, bool]:
     """Create a payment order for a remote or batch channel and hand it to the channel.
 
     Returns (order, created). The same app + out_trade_no with the same content returns the original order
     (created=False); with different content it is a Conflict. Counter channels go through `counter_pay`.
+    `permission`: what the caller must hold (a counter's QR payment checks the counter's own permission).
     """
     from core.payments import routing
 
@@ -710,7 +712,7 @@ def create_order(
     channels = channels or default_channels()
 
     try:
-        with ctx.uow(PERM_PAY) as uow:
+        with ctx.uow(permission) as uow:
             s = uow.session
             _load_app(s, app_id)
             existing = _existing_order(s, app_id, out_trade_no, digest)
@@ -745,14 +747,14 @@ def create_order(
             request = ChannelOrder(order_no, amount_fen, subject, order.expire_at, payer)
     except IntegrityError:
         # A concurrent request with the same out_trade_no won the unique constraint: answer as a repeat.
-        with ctx.read(PERM_PAY) as s:
+        with ctx.read(permission) as s:
             existing = _existing_order(s, app_id, out_trade_no, digest)
             if existing is None:
                 raise
             return _order_view(existing), False
 
     result = channels.get(chosen).create(request)
-    with ctx.uow(PERM_PAY) as uow:
+    with ctx.uow(permission) as uow:
         order = _load_order_for_update(uow.session, order_no=order_no)
         assert order is not None
         apply_channel_result_in(uow, order, result, "channel create")
@@ -1019,6 +1021,7 @@ def refund(
     reason: str,
     *,
     channels: Channels | None = None,
+    permission: str = PERM_REFUND,
 ) -> tuple[RefundView, bool]:
     """Refund (part of) a paid order. Returns (refund, created); a same-content repeat returns the original.
 
@@ -1035,7 +1038,7 @@ def refund(
     digest = _refund_hash(out_trade_no, amount_fen, reason)
     channels = channels or default_channels()
     try:
-        with ctx.uow(PERM_REFUND) as uow:
+        with ctx.uow(permission) as uow:
             s = uow.session
             _load_app(s, app_id)
             existing = _existing_refund(s, app_id, out_refund_no, digest)
@@ -1117,14 +1120,14 @@ def refund(
                 _apply_refund_result_in(uow, rf, result)
                 return _refund_view(rf, out_trade_no), True
     except IntegrityError:
-        with ctx.read(PERM_REFUND) as s:
+        with ctx.read(permission) as s:
             existing = _existing_refund(s, app_id, out_refund_no, digest)
             if existing is None:
                 raise
             return _refund_view(existing, out_trade_no), False
 
     result = adapter.refund(order_no, refund_no, amount_fen, total)
-    with ctx.uow(PERM_REFUND) as uow:
+    with ctx.uow(permission) as uow:
         rf = uow.session.execute(
             select(PayRefund)
             .where(PayRefund.refund_no == refund_no)

@@ -76,6 +76,8 @@ PERMISSIONS: dict[str, str] = {
     "payments.manage": N_("Manage payment apps, channels, routing rules and re-send notifications"),
     "payments.pay": N_("Create and close payment orders (apps and the HTTP API)"),
     "payments.counter.take": N_("Take payments at the counter"),
+    "payments.counter.qr": N_("Take WeChat/Alipay QR payments at the counter"),
+    "payments.counter.void": N_("Void a receipt of one's own open shift (refunds the counter payment)"),
     "payments.refund": N_("Refund payments"),
     "payments.jobs": N_("Run the payment jobs (expiry, channel queries, notification retries)"),
     "payments.shift.open": N_("Open a cashier shift"),

@@ -4,6 +4,7 @@ receipts), the payment dialog (cash with change, POS, bank transfer), the receip
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.clock import BUSINESS_TZ
 from core.context import Context
 from core.i18n import _
 from core.payments import shifts
@@ -42,6 +44,10 @@ from desktop.shell import register_module
 
 SEARCH_DEBOUNCE_MS = 250
 CHANNEL_LABELS = (("cash", "Cash"), ("pos", "POS card"), ("bank_transfer", "Bank transfer"))
+QR_LABELS = (("wechat", "WeChat Pay"), ("alipay", "Alipay"))
+PAY_CHANNELS = CHANNEL_LABELS + QR_LABELS
+CHANNEL_NAMES = dict(PAY_CHANNELS)
+QR_POLL_MS = 2000
 
 
 def _table(model) -> QTableView:
@@ -166,6 +172,8 @@ class PayDialog(QDialog):
         self.key = counter.new_attempt_key()
         self.result = None
         self.attempts = 0
+        self.channels = None  # the hub's channel adapters for QR orders (None: as configured)
+        self.qr_dialog: QrDialog | None = None
         self.setWindowTitle(_("Take a payment"))
         self.due_fen = sum(ln.outstanding_fen for ln in self.lines)
         self.late_fen = sum(late.get(ln.id, 0) for ln in self.lines)
@@ -178,7 +186,7 @@ class PayDialog(QDialog):
         self.amount.setAlignment(RIGHT)
         self.channel = QComboBox()
         self.channel.setObjectName("channel")
-        for code, label in CHANNEL_LABELS:
+        for code, label in PAY_CHANNELS:
             self.channel.addItem(_(label), code)
         self.tendered = QLineEdit()
         self.tendered.setObjectName("tendered")
@@ -196,7 +204,7 @@ class PayDialog(QDialog):
         form.addRow(_("Late fees to today"), QLabel(money(self.late_fen)))
         form.addRow(_("Total"), self.total_label)
         form.addRow(_("Amount received (over the total goes to prepaid)"), self.amount)
-        form.addRow(_("Channel (Ctrl+1/2/3)"), self.channel)
+        form.addRow(_("Channel (Ctrl+1 to Ctrl+5)"), self.channel)
         self.tendered_label = QLabel(_("Cash tendered"))
         form.addRow(self.tendered_label, self.tendered)
         form.addRow(_("Change"), self.change)
@@ -216,7 +224,7 @@ class PayDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addLayout(buttons)
-        for i in range(len(CHANNEL_LABELS)):
+        for i in range(len(PAY_CHANNELS)):
             QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, lambda i=i: self.channel.setCurrentIndex(i))
         self.channel.currentIndexChanged.connect(self._channel_changed)
         self.amount.textChanged.connect(self._recalc)
@@ -226,10 +234,11 @@ class PayDialog(QDialog):
 
     def _channel_changed(self) -> None:
         cash = self.channel.currentData() == "cash"
+        qr = self.channel.currentData() in counter.QR_CHANNELS
         for w in (self.tendered, self.tendered_label, self.change):
             w.setVisible(cash)
         for w in (self.reference, self.reference_label):
-            w.setVisible(not cash)
+            w.setVisible(not cash and not qr)
         self._recalc()
 
     def _recalc(self) -> None:
@@ -278,7 +287,31 @@ class PayDialog(QDialog):
         self.confirm.setEnabled(False)
         self.attempts += 1
         job_ctx = self.ctx.as_actor(self.ctx.actor)
+        if req.channel in counter.QR_CHANNELS:
+            channels = self.channels
+            self.tasks.run(
+                lambda: counter.start_qr_payment(job_ctx, req, channels=channels),
+                self._qr_started,
+                self._failed,
+            )
+            return
         self.tasks.run(lambda: counter.take_payment(job_ctx, req), self._done, self._failed)
+
+    def _qr_started(self, order) -> None:
+        dlg = QrDialog(self.ctx, self.tasks, order, channels=self.channels, parent=self)
+        self.qr_dialog = dlg
+        dlg.finished.connect(lambda code: self._qr_finished(dlg, code))
+        dlg.open()
+
+    def _qr_finished(self, dlg: QrDialog, code: int) -> None:
+        if code == QDialog.DialogCode.Accepted and dlg.result is not None:
+            self.result = dlg.result
+            self.accept()
+            return
+        # That order is closed: another try is a new attempt with its own key.
+        self.key = counter.new_attempt_key()
+        self.error.show_error(dlg.message or _("The QR payment was cancelled."))
+        self.confirm.setEnabled(True)
 
     def _done(self, result: counter.PaymentResult) -> None:
         self.result = result
@@ -287,6 +320,137 @@ class PayDialog(QDialog):
     def _failed(self, exc: BaseException) -> None:
         self.error.show_error(exc)
         self.confirm.setEnabled(True)
+
+
+class QrDialog(QDialog):
+    """WeChat/Alipay at the counter: the hub order's code (as large text: no QR library is installed), a
+    countdown to the order's expiry, polling the hub until SUCCESS; Cancel (Esc) or the end of the countdown
+    closes the order (if it was paid meanwhile, that counts as paid)."""
+
+    def __init__(self, ctx: Context, tasks: Tasks, order, channels=None, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx, self.tasks, self.order, self.channels = ctx, tasks, order, channels
+        self.result = None
+        self.message = ""
+        self._polling = self._closing = self._closed = False
+        self.setWindowTitle(_("Scan to pay {amount}").format(amount=money(order.amount_fen)))
+        amount = QLabel(money(order.amount_fen))
+        amount.setStyleSheet("font-size: 28px; font-weight: bold;")
+        amount.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.code = QLabel(order.pay_info.get("code_url", ""))
+        self.code.setObjectName("code_url")
+        self.code.setWordWrap(True)
+        self.code.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.code.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.code.setStyleSheet(
+            "font-size: 22px; font-family: monospace; padding: 12px; border: 2px solid #333;"
+        )
+        self.countdown = QLabel()
+        self.countdown.setObjectName("countdown")
+        self.countdown.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.countdown.setStyleSheet("font-size: 18px;")
+        self.error = ErrorLabel()
+        self.cancel_btn = QPushButton(_("Cancel (Esc)"))
+        self.cancel_btn.setObjectName("qr_cancel")
+        self.cancel_btn.clicked.connect(self.cancel)
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            QLabel(
+                _("{channel}: the payer scans this code").format(
+                    channel=_(CHANNEL_NAMES.get(order.channel, order.channel))
+                )
+            )
+        )
+        layout.addWidget(amount)
+        layout.addWidget(self.code)
+        layout.addWidget(self.countdown)
+        layout.addWidget(self.error)
+        layout.addWidget(self.cancel_btn)
+        self.tick = QTimer(self)
+        self.tick.setInterval(1000)
+        self.tick.timeout.connect(self._tick)
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setInterval(QR_POLL_MS)
+        self.poll_timer.timeout.connect(self.poll)
+        self.finished.connect(lambda _c: self._stop())
+        self._tick()
+        self.tick.start()
+        self.poll_timer.start()
+        self.resize(520, 360)
+
+    def remaining_s(self) -> int:
+        return max(0, int((self.order.expire_at - self.ctx.clock.now()).total_seconds()))
+
+    def _tick(self) -> None:
+        left = self.remaining_s()
+        self.countdown.setText(
+            _("Waiting for the payment — {time} left").format(time=f"{left // 60}:{left % 60:02d}")
+        )
+        if left == 0:
+            self.cancel()
+
+    def _stop(self) -> None:
+        self.tick.stop()
+        self.poll_timer.stop()
+
+    def poll(self) -> None:
+        if self._polling or self._closing or self._closed:
+            return
+        self._polling = True
+        job_ctx, key = self.ctx.as_actor(self.ctx.actor), self.order.out_trade_no
+        self.tasks.run(lambda: counter.qr_order(job_ctx, key), self._polled, self._poll_failed)
+
+    def _polled(self, order) -> None:
+        self._polling = False
+        self.order = order
+        if order.status == "SUCCESS":
+            self._finish(order)
+        elif order.status in ("CLOSED", "FAILED"):
+            self.message = _("The payment order is {status}.").format(status=order.status)
+            self._closed = True
+            self.reject()
+
+    def _poll_failed(self, exc: BaseException) -> None:
+        self._polling = False
+        self.error.show_error(exc)  # keep polling: a transient error must not lose a payment
+
+    def _finish(self, order) -> None:
+        self.result = order
+        self._closed = True
+        self.accept()
+
+    def cancel(self) -> None:
+        if self._closing or self._closed:
+            return
+        self._closing = True
+        self.cancel_btn.setEnabled(False)
+        job_ctx, key, channels = self.ctx.as_actor(self.ctx.actor), self.order.out_trade_no, self.channels
+        self.tasks.run(
+            lambda: counter.cancel_qr_payment(job_ctx, key, channels=channels),
+            self._cancelled,
+            self._cancel_failed,
+        )
+
+    def _cancelled(self, order) -> None:
+        self._closing = False
+        if order.status == "SUCCESS":  # paid just before the close reached the channel
+            self._finish(order)
+            return
+        self.message = _("The QR payment was cancelled.")
+        self._closed = True
+        self.reject()
+
+    def _cancel_failed(self, exc: BaseException) -> None:
+        self._closing = False
+        self.cancel_btn.setEnabled(True)
+        self.error.show_error(exc)
+
+    def reject(self) -> None:
+        """Esc cancels the order first; the dialog closes once the hub has closed it."""
+        if self._closed:
+            super().reject()
+        else:
+            self.cancel()
 
 
 DENOMS = shifts.DENOMINATIONS_FEN
@@ -365,6 +529,55 @@ class CloseShiftDialog(QDialog):
         self.confirm.setEnabled(True)
 
 
+SUMMARY_COLUMNS = [
+    ("Channel", "text", lambda c: c.channel),
+    ("Payments", "int", lambda c: c.payments),
+    ("Taken", "fen", lambda c: c.paid_fen),
+    ("Refunds", "int", lambda c: c.refunds),
+    ("Refunded", "fen", lambda c: c.refunded_fen),
+    ("Net", "fen", lambda c: c.net_fen),
+]
+
+
+class SummaryDialog(QDialog):
+    """今日汇总: counts and totals by channel for the clerk's shift, with a total line; Esc closes."""
+
+    def __init__(self, summary: counter.ShiftSummary, parent=None) -> None:
+        super().__init__(parent)
+        self.summary = summary
+        sh = summary.shift
+        self.setWindowTitle(_("Today's summary — shift {no}").format(no=sh.shift_no))
+        total = counter.ChannelTotal(
+            _("Total"), summary.payments, summary.paid_fen, summary.refunds, summary.refunded_fen
+        )
+        named = [replace(c, channel=_(CHANNEL_NAMES.get(c.channel, c.channel))) for c in summary.channels]
+        self.model = RowsModel(SUMMARY_COLUMNS, [*named, total])
+        self.table = _table(self.model)
+        self.table.setObjectName("summary_table")
+        head = QLabel(
+            _("Shift {no}, opened {at}, float {float}").format(
+                no=sh.shift_no,
+                at=sh.opened_at.astimezone(BUSINESS_TZ).strftime("%H:%M"),
+                float=money(sh.float_fen),
+            )
+        )
+        self.net = QLabel(
+            _("{n} payments, net {amount}").format(n=f"{summary.payments:,}", amount=money(summary.net_fen))
+        )
+        self.net.setObjectName("summary_net")
+        self.net.setAlignment(RIGHT)
+        self.net.setStyleSheet("font-size: 18px; font-weight: bold;")
+        close = QPushButton(_("Close (Esc)"))
+        close.setDefault(True)
+        close.clicked.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(head)
+        layout.addWidget(self.table)
+        layout.addWidget(self.net)
+        layout.addWidget(close)
+        self.resize(620, 320)
+
+
 HIT_COLUMNS = [
     ("House", "text", lambda h: h.house_code),
     ("Community", "text", lambda h: h.community),
@@ -421,6 +634,7 @@ class PropertyCounter(QWidget):
             (_("Void receipt (F7)"), "F7", billing.PERM_VOID, self.void),
             (_("Open shift (F9)"), "F9", "payments.shift.open", self.open_shift),
             (_("Close shift (F10)"), "F10", "payments.shift.close", self.close_shift),
+            (_("Today's summary (F8)"), "F8", "payments.view", self.show_summary),
         ]
         out = []
         for text, keys, perm, slot in specs:
@@ -606,6 +820,10 @@ class PropertyCounter(QWidget):
         if code != QDialog.DialogCode.Accepted or dlg.result is None:
             return
         r = dlg.result
+        if not isinstance(r, counter.PaymentResult):  # a QR order: the hub's notice settles the bills
+            self.due_label.setText(_("Paid by QR code: order {no}").format(no=r.order_no))
+            self.open_house(dlg.house_id)
+            return
         self.open_house(r.receipt.house_id)
         self.show_receipt(r.receipt, r.change_fen)
 
@@ -681,6 +899,18 @@ class PropertyCounter(QWidget):
             self.action_error.show_error(exc)
             QMessageBox.warning(self, _("Open shift"), error_text(exc)) if self.isVisible() else None
         self.refresh_shift()
+
+    def show_summary(self) -> None:
+        """Today's summary of the clerk's open shift, computed off the UI thread."""
+        self.action_error.clear_error()
+        job_ctx = self.ctx.as_actor(self.ctx.actor)
+
+        def done(summary: counter.ShiftSummary) -> None:
+            dlg = SummaryDialog(summary, self)
+            self.last_dialog = dlg
+            dlg.open()
+
+        self.tasks.run(lambda: counter.shift_summary(job_ctx), done, self.action_error.show_error)
 
     def close_shift(self) -> CloseShiftDialog | None:
         s = counter.my_open_shift(self.ctx)
