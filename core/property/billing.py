@@ -25,18 +25,19 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, case, func, insert, literal, or_, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from core.clock import today
 from core.context import Actor, Context
 from core.db import sequences
-from core.db.bulk import binder, insert_rows
+from core.db.bulk import binder, binds_uuid_as_hex, insert_rows
 from core.errors import Conflict, NotFound, StateError, ValidationError
 from core.i18n import N_
-from core.ids import new_id
+from core.ids import new_id, new_id_ints, new_ids
 from core.ledger import services as ledger
+from core.ledger.models import Account, Book
 from core.ledger.services import EntrySpec
 from core.money import chinese_upper, format_fen
 from core.numbering import next_document_no
@@ -262,27 +263,66 @@ def fee_item_by_code(s: Session, community_id: uuid.UUID, code: str) -> FeeItem:
     return item
 
 
-def _ensure_chart(uow: UnitOfWork, items: Iterable[tuple[str, str, str]] = ()) -> None:
+_BOOK_NAME = ("物业公司账簿", "property")
+
+
+def _ensure_accounts(uow: UnitOfWork, wanted: Sequence[tuple[str, str, str]]) -> None:
+    """Book PROPERTY and the `wanted` (code, name, type) accounts, opened if missing (idempotent).
+
+    The usual case — everything already open with these settings — is one query; anything missing or different
+    goes through the ledger's ensure_* functions, which open it or raise their Conflict.
+    """
+    rows = uow.session.execute(
+        select(
+            Book.name, Book.fund_type, Account.code, Account.name, Account.type,
+            Account.debits_must_not_exceed_credits, Account.credits_must_not_exceed_debits,
+        )
+        .join(Account, and_(Account.book_id == Book.id, Account.code.in_([w[0] for w in wanted])), isouter=True)
+        .where(Book.code == BOOK)
+    ).all()  # fmt: skip
+    found = {r[2]: (r[3], r[4], bool(r[5]), bool(r[6])) for r in rows if r[2] is not None}
+    if (
+        rows
+        and (rows[0][0], rows[0][1]) == _BOOK_NAME
+        and all(found.get(code) == (name, kind, False, False) for code, name, kind in wanted)
+    ):
+        return
+    ledger.ensure_book_in(uow, BOOK, *_BOOK_NAME)
+    for code, name, kind in wanted:
+        ledger.ensure_account_in(uow, BOOK, code, name, kind)
+
+
+_BASE_CHART = (
+    (ACC_CASH, "库存现金", "asset"),
+    (ACC_RECEIVABLE, "应收账款", "asset"),
+    (ACC_PREPAID, "预收账款", "liability"),
+    (ACC_LATE_FEE, "营业外收入-违约金", "income"),
+)
+
+
+def _ensure_chart(uow: UnitOfWork, items: Iterable[tuple[str, str, str]] = (), extra=()) -> None:
     """Open book PROPERTY and the accounts the bills and payments post to (idempotent)."""
-    ledger.ensure_book_in(uow, BOOK, "物业公司账簿", "property")
-    ledger.ensure_account_in(uow, BOOK, ACC_CASH, "库存现金", "asset")
-    ledger.ensure_account_in(uow, BOOK, ACC_RECEIVABLE, "应收账款", "asset")
-    ledger.ensure_account_in(uow, BOOK, ACC_PREPAID, "预收账款", "liability")
-    ledger.ensure_account_in(uow, BOOK, ACC_LATE_FEE, "营业外收入-违约金", "income")
+    wanted = list(_BASE_CHART)
     for code, _name, rule in items:
         if rule == "deposit":
-            ledger.ensure_account_in(
-                uow, BOOK, income_account(code, rule), f"其他应付款-押金 {code}", "liability"
-            )
+            wanted.append((income_account(code, rule), f"其他应付款-押金 {code}", "liability"))
         else:
-            ledger.ensure_account_in(uow, BOOK, income_account(code, rule), f"主营业务收入 {code}", "income")
+            wanted.append((income_account(code, rule), f"主营业务收入 {code}", "income"))
+    _ensure_accounts(uow, wanted + list(extra))
+
+
+def _channel_chart(channel: str) -> tuple[str, tuple[tuple[str, str, str], ...]]:
+    """The account a channel's money goes to, and the chart entry to open for it (none for cash)."""
+    if channel == "cash":
+        return ACC_CASH, ()
+    code = f"1002.{channel}"
+    return code, ((code, f"银行存款-{channel}", "asset"),)
 
 
 def _channel_account(uow: UnitOfWork, channel: str) -> str:
-    if channel == "cash":
-        return ACC_CASH
-    code = f"1002.{channel}"
-    ledger.ensure_account_in(uow, BOOK, code, f"银行存款-{channel}", "asset")
+    code, extra = _channel_chart(channel)
+    if extra:
+        _ensure_accounts(uow, extra)
     return code
 
 
@@ -417,19 +457,12 @@ class _Line:
 
 
 def _fast_ids(session: Session, count: int) -> list:
-    """`count` UUIDv7 ids in driver form, consecutive after one fresh id (hot path: no uuid.UUID per row).
-
-    The fresh id's random tail is cleared below bit 24 and the row number added there, so the ids keep the
-    UUIDv7 layout, stay time-ordered and cannot meet ids made elsewhere (those have other timestamps/tails).
-    """
+    """`count` new UUIDv7 ids (core.ids, full random tails) in driver form: hex text on SQLite, uuid elsewhere."""
     if count <= 0:
         return []
-    if count >= 1 << 24:
-        raise ValueError("too many ids for one batch")
-    base = new_id().int & ~((1 << 24) - 1)
-    if session.get_bind().dialect.name == "sqlite":
-        return [f"{base + i:032x}" for i in range(count)]
-    return [uuid.UUID(int=base + i) for i in range(count)]
+    if binds_uuid_as_hex(session, _LINES.c.id):
+        return [f"{v:032x}" for v in new_id_ints(count)]  # UUID.hex of the same ids, without the UUID objects
+    return new_ids(count)
 
 
 def _raw(session: Session):
@@ -498,25 +531,37 @@ def _periodic_lines(s: Session, community: Community, item: FeeItem, p: rules.Pe
     full = rules.month_fraction(start, end, None, None)
     price = Decimal(item.unit_price)
     pn, pd = price.as_integer_ratio()
-    rounding = item.rounding
+    # Plain locals for the per-house loop (each ORM attribute read is a descriptor call; 400,000 of them add up).
+    rounding, prorate, fixed, amount_fen, unit_price = (
+        item.rounding, item.prorate, item.rule == "fixed", item.amount_fen, item.unit_price,
+    )  # fmt: skip
+    community_raw = raw(community.id)
+    round_ratio = rules.round_ratio
+    fixed_unit = format_fen(amount_fen, symbol=False) if fixed else ""
+    # The whole-month charge depends only on the area (or nothing, for a fixed fee): computed once per value.
+    full_gross: dict[int | None, tuple[int, str]] = {}
     lines: list[_Line] = []
     append = lines.append
     for house, building, area_dm2, late_start in rows:
-        months = full
-        line_start = start
-        if late_start is not None and item.prorate:
+        if late_start is not None and prorate:
             line_start = _as_date(late_start)
             months = rules.month_fraction(start, end, line_start, None)
-        if item.rule == "fixed":
-            gross = rules.round_ratio(item.amount_fen * months.numerator, months.denominator, rounding)
-            qty, unit = (
-                f"{months.numerator / months.denominator:.4g}",
-                format_fen(item.amount_fen, symbol=False),
-            )
         else:
-            gross = rules.round_ratio(area_dm2 * pn * months.numerator, pd * months.denominator, rounding)
-            qty, unit = f"{area_dm2 // 100}.{area_dm2 % 100:02d}", item.unit_price
-        append(_Line(house, building, raw(community.id), item, "", line_start, end, qty, unit, gross, 0, due))
+            line_start = start
+            months = full
+            got = full_gross.get(None if fixed else area_dm2)
+            if got is not None:
+                append(_Line(house, building, community_raw, item, "", start, end, got[1], unit_price if not fixed else fixed_unit, got[0], 0, due))  # fmt: skip
+                continue
+        if fixed:
+            gross = round_ratio(amount_fen * months.numerator, months.denominator, rounding)
+            qty, unit = f"{months.numerator / months.denominator:.4g}", fixed_unit
+        else:
+            gross = round_ratio(area_dm2 * pn * months.numerator, pd * months.denominator, rounding)
+            qty, unit = f"{area_dm2 // 100}.{area_dm2 % 100:02d}", unit_price
+        if months is full:
+            full_gross[None if fixed else area_dm2] = (gross, qty)
+        append(_Line(house, building, community_raw, item, "", line_start, end, qty, unit, gross, 0, due))
     return lines
 
 
@@ -687,6 +732,7 @@ def _write_run(
 ) -> BillRunResult:
     s = uow.session
     ctx = uow.ctx
+    period = str(p)
     bill_day = today(ctx.clock)
     by_house: dict[object, list[_Line]] = defaultdict(list)
     for ln in lines:
@@ -721,7 +767,9 @@ def _write_run(
         return got
 
     raw = _raw(s)
-    item_raw: dict[uuid.UUID, object] = {}
+    # Keyed by the FeeItem object itself (identity hash): no ORM attribute read or UUID hash per line.
+    item_raw: dict[FeeItem, object] = {}
+    hex_ids = binds_uuid_as_hex(s, _BILLS.c.house_id)
     for n, (house, hl) in enumerate(by_house.items()):
         bill_id = bill_ids[n]
         amount = 0
@@ -729,11 +777,11 @@ def _write_run(
         for ln in hl:
             net = ln.gross_fen - ln.discount_fen
             amount += net
-            iid = item_raw.get(ln.item.id)
+            iid = item_raw.get(ln.item)
             if iid is None:
-                iid = item_raw[ln.item.id] = raw(ln.item.id)
+                iid = item_raw[ln.item] = raw(ln.item.id)
             line_rows.append((
-                line_ids[li], bill_id, house, iid, str(p), ln.source_ref, d(ln.start), d(ln.end),
+                line_ids[li], bill_id, house, iid, period, ln.source_ref, d(ln.start), d(ln.end),
                 ln.quantity, ln.unit_price, ln.gross_fen, ln.discount_fen, net, 0, 0, d(ln.due),
             ))  # fmt: skip
             li += 1
@@ -747,7 +795,7 @@ def _write_run(
                 hl[0].community,
                 hl[0].building,
                 house,
-                str(p),
+                period,
                 bill_day_raw,
                 d(due),
                 amount,
@@ -760,8 +808,12 @@ def _write_run(
         events.append(
             {
                 "bill_no": bill_no,
-                "house_id": str(uuid.UUID(str(house))),
-                "period": str(p),
+                "house_id": (
+                    f"{house[:8]}-{house[8:12]}-{house[12:16]}-{house[16:20]}-{house[20:]}"
+                    if hex_ids
+                    else str(uuid.UUID(str(house)))
+                ),
+                "period": period,
                 "amount_fen": amount,
                 "due_date": due.isoformat(),
             }
@@ -811,11 +863,14 @@ def _write_run(
         line_rows,
     )
     # The receivables: one entry per community and fee item (the bill lines are the sub-ledger behind 1122).
+    per_item_obj: dict[tuple[object, FeeItem], int] = defaultdict(int)
+    for ln in lines:
+        per_item_obj[(ln.community, ln.item)] += ln.gross_fen - ln.discount_fen
     per_item: dict[tuple[object, uuid.UUID], int] = defaultdict(int)
     items: dict[uuid.UUID, FeeItem] = {}
-    for ln in lines:
-        per_item[(ln.community, ln.item.id)] += ln.gross_fen - ln.discount_fen
-        items[ln.item.id] = ln.item
+    for (community, item), fen in per_item_obj.items():
+        per_item[(community, item.id)] += fen
+        items[item.id] = item
     _ensure_chart(uow, {(i.code, i.name, i.rule) for i in items.values()})
     specs = [
         EntrySpec(BOOK, bill_day, f"物业账单 {p} {items[item_id].name}",
@@ -1044,15 +1099,45 @@ def _set_line_paid(s: Session, line_id: uuid.UUID, expected_paid: int, new_paid:
         raise StateError(N_("A bill changed while it was being settled; please try again."))
 
 
+def _set_lines_paid(s: Session, changes: Sequence[tuple[uuid.UUID, int, int]]) -> None:
+    """_set_line_paid for many lines in one compare-and-set UPDATE: (line id, expected paid, new paid)."""
+    if len(changes) == 1:
+        _set_line_paid(s, *changes[0])
+        return
+    if not changes:
+        return
+    done = s.execute(
+        update(BillLine)
+        .where(or_(*(and_(BillLine.id == i, BillLine.paid_fen == old) for i, old, _new in changes)))
+        .values(
+            paid_fen=case(
+                {i: literal(new, _LINES.c.paid_fen.type) for i, _old, new in changes}, value=BillLine.id
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != len(changes):
+        raise StateError(N_("A bill changed while it was being settled; please try again."))
+
+
 def _refresh_bills(s: Session, bill_ids: Iterable[uuid.UUID]) -> None:
     """Recompute paid amount and status of bills from their lines (status follows the money, never set by hand)."""
-    for bill_id in set(bill_ids):
-        house_id = s.execute(select(Bill.house_id).where(Bill.id == bill_id)).scalar_one()
-        amount, paid, waived = s.execute(
-            select(
-                func.sum(BillLine.amount_fen), func.sum(BillLine.paid_fen), func.sum(BillLine.waived_fen)
-            ).where(BillLine.house_id == house_id, BillLine.bill_id == bill_id)
-        ).one()
+    wanted = set(bill_ids)
+    if not wanted:
+        return
+    # Lines are reached through the bill's house (the unique index leads with house_id; no bill_id index).
+    sums = s.execute(
+        select(
+            Bill.id, func.sum(BillLine.amount_fen), func.sum(BillLine.paid_fen), func.sum(BillLine.waived_fen)
+        )
+        .join(BillLine, and_(BillLine.house_id == Bill.house_id, BillLine.bill_id == Bill.id))
+        .where(Bill.id.in_(list(wanted)))
+        .group_by(Bill.id)
+    ).all()
+    if len(sums) != len(wanted):
+        raise StateError(N_("A bill changed while it was being settled; please try again."))
+    changes = []
+    for bill_id, amount, paid, waived in sums:
         amount, paid, waived = int(amount), int(paid), int(waived)
         if amount and waived == amount:
             status = "waived"
@@ -1062,12 +1147,9 @@ def _refresh_bills(s: Session, bill_ids: Iterable[uuid.UUID]) -> None:
             status = "partially_paid"
         else:
             status = "unpaid"
-        s.execute(
-            update(Bill)
-            .where(Bill.id == bill_id)
-            .values(paid_fen=paid, waived_fen=waived, status=status)
-            .execution_options(synchronize_session=False)
-        )
+        changes.append({"id": bill_id, "paid_fen": paid, "waived_fen": waived, "status": status})
+    # One executemany by primary key (the ORM's bulk UPDATE): one statement for all the bills.
+    s.execute(update(Bill), changes, execution_options={"synchronize_session": False})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1269,12 +1351,12 @@ def settle_payment_in(
     if bill_ids and not lines:
         raise StateError(N_("The chosen bills have nothing left to pay."))
     on = today(ctx.clock)
-    items = {
-        i.code: i
-        for i in s.execute(select(FeeItem).where(FeeItem.community_id == house.community_id)).scalars()
-    }
     late_total = 0
     if collect_late_fee:
+        items = {
+            i.code: i
+            for i in s.execute(select(FeeItem).where(FeeItem.community_id == house.community_id)).scalars()
+        }
         late_total = sum(_line_late_fee(s, ln, items[ln.item_code], on) for ln in lines)
         if late_total > record.amount_fen:
             raise ValidationError(
@@ -1287,28 +1369,12 @@ def settle_payment_in(
     )
     settled = sum(parts)
     assert settled + left + late_total == record.amount_fen, "a payment is spread exactly"
+    paid = [(ln, part) for ln, part in zip(lines, parts, strict=True) if part]
+    # The lines first, in one compare-and-set: a concurrent payment fails here before anything else is written.
+    _set_lines_paid(s, [(ln.id, ln.paid_fen, ln.paid_fen + part) for ln, part in paid])
     payment_id = new_id()
-    s.add(Payment(
-        id=payment_id, house_id=house.id, channel=record.channel, amount_fen=record.amount_fen,
-        late_fee_fen=late_total, prepaid_fen=left, reference=record.reference, cashier=ctx.actor.username,
-        received_at=uow.now,
-    ))  # fmt: skip
-    s.flush()
     receipt_lines: list[ReceiptLineView] = []
-    for ln, part in zip(lines, parts, strict=True):
-        if not part:
-            continue
-        _set_line_paid(s, ln.id, ln.paid_fen, ln.paid_fen + part)
-        s.add(
-            PaymentAllocation(
-                id=new_id(),
-                payment_id=payment_id,
-                bill_line_id=ln.id,
-                amount_fen=part,
-                source="payment",
-                at=uow.now,
-            )
-        )
+    for ln, part in paid:
         span = (
             ln.period
             if ln.period_start.month == ln.period_end.month
@@ -1324,9 +1390,10 @@ def settle_payment_in(
     if left:
         _prepaid_change(s, house.id, left, "deposit", record.reference, uow.now)
         receipt_lines.append(ReceiptLineView(len(receipt_lines) + 1, "预存款", on.isoformat(), "", "", left))
-    _refresh_bills(s, {ln.bill_id for ln, part in zip(lines, parts, strict=True) if part})
-    _ensure_chart(uow)
-    postings = [(_channel_account(uow, record.channel), record.amount_fen)]
+    _refresh_bills(s, {ln.bill_id for ln, _part in paid})
+    channel_account, channel_chart = _channel_chart(record.channel)
+    _ensure_chart(uow, extra=channel_chart)
+    postings = [(channel_account, record.amount_fen)]
     if settled:
         postings.append((ACC_RECEIVABLE, -settled))
     if late_total:
@@ -1345,31 +1412,29 @@ def settle_payment_in(
             doc_id=receipt_no,
         ),
     )
-    s.execute(
-        update(Payment)
-        .where(Payment.id == payment_id)
-        .values(entry_id=entry_id)
-        .execution_options(synchronize_session=False)
-    )
+    s.add(Payment(
+        id=payment_id, house_id=house.id, channel=record.channel, amount_fen=record.amount_fen,
+        late_fee_fen=late_total, prepaid_fen=left, reference=record.reference, cashier=ctx.actor.username,
+        received_at=uow.now, entry_id=entry_id,
+    ))  # fmt: skip
+    s.flush()  # the payment before its allocations and receipt (foreign keys); each list below is one executemany
+    s.add_all([
+        PaymentAllocation(id=i, payment_id=payment_id, bill_line_id=ln.id, amount_fen=part, source="payment", at=uow.now)
+        for i, (ln, part) in zip(new_ids(len(paid)), paid, strict=True)
+    ])  # fmt: skip
     receipt_id = new_id()
-    s.add(Receipt(
+    receipt = Receipt(
         id=receipt_id, receipt_no=receipt_no, payment_id=payment_id, house_id=house.id, payer=payer_name(s, house.id),
         total_fen=record.amount_fen, total_upper=chinese_upper(record.amount_fen), cashier=ctx.actor.username,
         channel=record.channel, status="issued", print_count=1, issued_at=uow.now,
-    ))  # fmt: skip
+    )  # fmt: skip
+    s.add(receipt)
     s.flush()
-    for rl in receipt_lines:
-        s.add(
-            ReceiptLine(
-                receipt_id=receipt_id,
-                line_no=rl.line_no,
-                item_name=rl.item_name,
-                period=rl.period,
-                quantity=rl.quantity,
-                unit_price=rl.unit_price,
-                amount_fen=rl.amount_fen,
-            )
-        )
+    s.add_all([
+        ReceiptLine(receipt_id=receipt_id, line_no=rl.line_no, item_name=rl.item_name, period=rl.period,
+                    quantity=rl.quantity, unit_price=rl.unit_price, amount_fen=rl.amount_fen)
+        for rl in receipt_lines
+    ])  # fmt: skip
     s.flush()
     payload = {
         "receipt_no": receipt_no,
@@ -1383,7 +1448,11 @@ def settle_payment_in(
     }
     uow.audit("property.payment", "prop_receipt", receipt_id, after=payload)
     uow.emit("property.payment_received", payload)
-    return _receipt_view(s, s.get(Receipt, receipt_id))
+    # The view from what was just written (the same values _receipt_view would read back).
+    return ReceiptView(
+        receipt_id, receipt_no, house.id, house.code, receipt.payer, record.amount_fen, receipt.total_upper,
+        receipt.cashier, record.channel, "issued", receipt.issued_at, 1, "", tuple(receipt_lines),
+    )  # fmt: skip
 
 
 def pay_at_counter(

@@ -354,3 +354,30 @@ def test_failed_bill_run_leaves_nothing(ctx, monkeypatch):
     monkeypatch.undo()
     assert billing.bill_run(ctx, "2026-11").bills_created == 3
     _ledger_ok(ctx)
+
+
+def test_payment_issues_few_statements(ctx):
+    """A payment loads what it needs in a few queries: no per-line ORM round trips (the demo pays thousands)."""
+    from sqlalchemy import event
+
+    c, (h, *_) = small_community(ctx, houses=1)
+    ps.add_occupant(ctx, h.id, ps.create_owner(ctx, ps.OwnerInput("张三")).id, "owner")
+    property_fee(ctx, c.id)
+    for period in ("2026-08", "2026-09", "2026-10", "2026-11"):
+        billing.bill_run(ctx, period)
+    billing.pay_at_counter(ctx, h.id, 100, reference="WARM")  # the chart and sequences exist from here on
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(ctx.db.engine, "before_cursor_execute", count)
+    try:
+        r = billing.pay_at_counter(ctx, h.id, 4 * 22375 + 500, reference="MANY")
+    finally:
+        event.remove(ctx.db.engine, "before_cursor_execute", count)
+    assert [ln.amount_fen for ln in r.lines] == [22375 - 100, 22375, 22375, 22375, 600]
+    assert all(b.status == "paid" for b in billing.house_bills(ctx, h.id))
+    assert billing.prepaid_balance(ctx, h.id) == 600
+    assert len(statements) <= 30, statements  # 56 before: per-line updates, inserts and bill refreshes
+    _ledger_ok(ctx)
