@@ -132,6 +132,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('pay_orders', schema=None) as batch_op:
         batch_op.create_index('ix_pay_orders_business_date', ['business_date', 'channel'], unique=False)
+        batch_op.create_index('ix_pay_orders_created', ['created_at', 'order_no'], unique=False)
         batch_op.create_index('ix_pay_orders_shift', ['shift_id'], unique=False)
         batch_op.create_index('ix_pay_orders_status_expire', ['status', 'expire_at'], unique=False)
 
@@ -262,6 +263,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_pay_orders_status_expire')
         batch_op.drop_index('ix_pay_orders_shift')
         batch_op.drop_index('ix_pay_orders_business_date')
+        batch_op.drop_index('ix_pay_orders_created')
 
     op.drop_table('pay_orders')
     with op.batch_alter_table('pay_notifications', schema=None) as batch_op:
