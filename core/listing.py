@@ -162,6 +162,24 @@ def day_end_utc(day: date) -> datetime:
     return day_start_utc(day + timedelta(days=1))
 
 
+def instant_range(stmt: Select, column: ColumnElement, c: Criteria) -> Select:
+    """Apply the criteria's `date_from`/`date_to` (business dates, both inclusive) to an instant column."""
+    if "date_from" in c:
+        stmt = stmt.where(column >= day_start_utc(c["date_from"]))
+    if "date_to" in c:
+        stmt = stmt.where(column < day_end_utc(c["date_to"]))
+    return stmt
+
+
+def date_range(stmt: Select, column: ColumnElement, c: Criteria) -> Select:
+    """Apply the criteria's `date_from`/`date_to` (both inclusive) to a business-date column."""
+    if "date_from" in c:
+        stmt = stmt.where(column >= c["date_from"])
+    if "date_to" in c:
+        stmt = stmt.where(column <= c["date_to"])
+    return stmt
+
+
 def parse_criteria(source: Source, raw: Mapping[str, str]) -> Criteria:
     """Typed filter values from the text the user typed; ValidationError names the field that is wrong."""
     known = {f.key: f for f in source.filters}
@@ -308,10 +326,7 @@ def _audit_source() -> Source:
         if "object" in c:
             # An object is named by its type ("user") or its id (a uuid, an order no.).
             stmt = stmt.where(or_(A.object_type == c["object"], A.object_id == c["object"]))
-        if "date_from" in c:
-            stmt = stmt.where(A.at >= day_start_utc(c["date_from"]))
-        if "date_to" in c:
-            stmt = stmt.where(A.at < day_end_utc(c["date_to"]))
+        stmt = instant_range(stmt, A.at, c)
         return stmt
 
     return Source(
@@ -370,10 +385,7 @@ def _journal_source() -> Source:
             .join(AC, AC.id == P.account_id)
             .where(B.code == c["book"])
         )
-        if "date_from" in c:
-            stmt = stmt.where(E.business_date >= c["date_from"])
-        if "date_to" in c:
-            stmt = stmt.where(E.business_date <= c["date_to"])
+        stmt = date_range(stmt, E.business_date, c)
         if "account" in c:
             stmt = stmt.where(prefix(AC.code, c["account"]))
         if "doc" in c:
@@ -456,10 +468,7 @@ def _statement_source() -> Source:
             inner.c.amount_fen,
             inner.c.running_fen,
         )
-        if "date_from" in c:
-            stmt = stmt.where(inner.c.business_date >= c["date_from"])
-        if "date_to" in c:
-            stmt = stmt.where(inner.c.business_date <= c["date_to"])
+        stmt = date_range(stmt, inner.c.business_date, c)
         return stmt
 
     # Sort expressions refer to the subquery's columns by name; they are bound when the statement is built.
@@ -589,10 +598,7 @@ def _approvals_source() -> Source:
             stmt = stmt.where(prefix(I.process_code, c["process"]))
         if "submitter" in c:
             stmt = stmt.where(prefix(I.submitted_by_name, c["submitter"].lower()))
-        if "date_from" in c:
-            stmt = stmt.where(I.submitted_at >= day_start_utc(c["date_from"]))
-        if "date_to" in c:
-            stmt = stmt.where(I.submitted_at < day_end_utc(c["date_to"]))
+        stmt = instant_range(stmt, I.submitted_at, c)
         return stmt
 
     return Source(

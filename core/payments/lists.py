@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Select, or_, select
 
 from core.i18n import N_
-from core.listing import Column, Criteria, Filter, Source, day_end_utc, day_start_utc, prefix, register
+from core.listing import Column, Criteria, Filter, Source, instant_range, prefix, register
 from core.money import parse_yuan
 from core.payments.models import CHANNELS, ORDER_STATUSES, REFUND_STATUSES, PayOrder, PayRefund
 
@@ -71,10 +71,7 @@ def _orders(c: Criteria) -> Select:
         stmt = stmt.where(PayOrder.status == c["status"])
     if "amount" in c:
         stmt = stmt.where(PayOrder.amount_fen == parse_yuan(c["amount"]))
-    if "date_from" in c:
-        stmt = stmt.where(PayOrder.created_at >= day_start_utc(c["date_from"]))
-    if "date_to" in c:
-        stmt = stmt.where(PayOrder.created_at < day_end_utc(c["date_to"]))
+    stmt = instant_range(stmt, PayOrder.created_at, c)
     return stmt
 
 
@@ -105,10 +102,7 @@ def _refunds(c: Criteria) -> Select:
         stmt = stmt.where(PayRefund.status == c["status"])
     if "amount" in c:
         stmt = stmt.where(PayRefund.amount_fen == parse_yuan(c["amount"]))
-    if "date_from" in c:
-        stmt = stmt.where(PayRefund.created_at >= day_start_utc(c["date_from"]))
-    if "date_to" in c:
-        stmt = stmt.where(PayRefund.created_at < day_end_utc(c["date_to"]))
+    stmt = instant_range(stmt, PayRefund.created_at, c)
     return stmt
 
 

@@ -44,9 +44,11 @@ def text_of(app: AnjuApp, selector: str) -> str:
 
 
 async def settle(app: AnjuApp, pilot) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    """Let workers finish, and the workers their messages start (a list load starts a detail load)."""
+    for _ in range(3):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
 
 
 async def log_in(app: AnjuApp, pilot, username: str, password: str) -> None:
