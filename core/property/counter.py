@@ -26,8 +26,9 @@ APP_ID = "property"
 # A clerk's own counter actions: the counter's permissions, not the back office's general pay/refund rights.
 PERM_QR = "payments.counter.qr"
 PERM_VOID = "payments.counter.void"
-# The hub's counter channel → the channel the property receipt names.
-CHANNELS = {"cash": "cash", "pos": "pos", "bank_transfer": "bank"}
+# The counter channels and the receipt channel each maps to: the same map the hub notice uses, so a counter
+# payment and its notice settle one payment under one channel.
+CHANNELS = {c: payhub.CHANNEL_OF[c] for c in ("cash", "pos", "bank_transfer")}
 HITS_MAX = 30
 _ID_RE = re.compile(r"^\d{17}[\dXx]$")
 _PHONE_RE = re.compile(r"^1\d{10}$")
