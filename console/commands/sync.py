@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -222,3 +223,36 @@ def add_hub_commands(hub: click.Group) -> None:
                 click.echo(f"  - {pr['message']}")
         if not result.ok:
             sys.exit(EXIT_PROBLEMS)
+
+    @hub.command("collections")
+    @click.option("--from", "date_from", required=True, type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
+    @click.option("--to", "date_to", required=True, type=click.DateTime(["%Y-%m-%d"]), help="YYYY-MM-DD")
+    @_db_option
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    def collections_cmd(site: Site, date_from, date_to, db_url: str | None, as_json: bool) -> None:
+        """Payments, fees and refunds every site has delivered, per site, day, app and channel."""
+        from core.money import format_fen
+        from hub.sync_records import centre_collections
+
+        rows = centre_collections(_hub_context(site, db_url), date_from.date(), date_to.date())
+        if as_json:
+            echo_json([{**asdict(r), "net_fen": r.net_fen} for r in rows])
+            return
+        if not rows:
+            click.echo(_("No payments from any site in this period."))
+            return
+        for r in rows:
+            click.echo(
+                f"{r.site:<16} {r.business_date} {r.app_id:<12} {r.channel:<10} {r.payments:>7} "
+                f"{format_fen(r.amount_fen):>16} {format_fen(r.fee_fen):>12} {format_fen(r.refunded_fen):>14} "
+                f"{format_fen(r.net_fen):>16}"
+            )
+        click.echo(
+            _("Total: {count} payments, {amount}, refunds {refunded}, net {net}").format(
+                count=sum(r.payments for r in rows),
+                amount=format_fen(sum(r.amount_fen for r in rows)),
+                refunded=format_fen(sum(r.refunded_fen for r in rows)),
+                net=format_fen(sum(r.net_fen for r in rows)),
+            )
+        )

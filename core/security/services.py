@@ -198,6 +198,13 @@ def _audit_state(ctx: Context, user: User, roles: Sequence[str]) -> dict:
     }
 
 
+def _refuse_if_hub_owned(session: Session, user: User) -> None:
+    """A user account pulled from the central hub is edited only there (status, roles, password)."""
+    from core.sync.reference import KIND_USER, refuse_if_hub_owned
+
+    refuse_if_hub_owned(session, KIND_USER, user.username)
+
+
 def _is_locked(user: User, now: datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
@@ -365,6 +372,7 @@ def _set_status(ctx: Context, username: str, expected: str, new: str, action: st
     with ctx.uow("users.manage") as uow:
         s = uow.session
         user = _get_user(s, username)
+        _refuse_if_hub_owned(s, user)
         if user.status != expected:
             raise StateError(refusal, username=user.username)
         if new == USER_DISABLED:
@@ -417,6 +425,7 @@ def set_roles(ctx: Context, username: str, roles: Iterable[str]) -> None:
     with ctx.uow("users.manage") as uow:
         s = uow.session
         user = _get_user(s, username)
+        _refuse_if_hub_owned(s, user)
         if ctx.actor.user_id == user.id:
             raise PermissionDenied(N_("You cannot change your own roles."))
         current = _user_roles(s, [user.id])[user.id]
@@ -447,6 +456,7 @@ def change_password(
         ctx.require("users.manage")
     with ctx.read() as s:
         user = _get_user(s, username)
+        _refuse_if_hub_owned(s, user)
         user_id, current_hash, name = user.id, user.password_hash, user.username
     if own and user_id != ctx.actor.user_id:
         raise PermissionDenied(

@@ -12,6 +12,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -255,7 +256,10 @@ def backup_before_round(ctx: Context, keep: int) -> Path | None:
 
 
 def _read_batch(ctx: Context, first: int) -> list[list[Any]]:
-    with ctx.read() as s:
+    """The events from site_seq `first` on, as wire lists, up to the batch limits. Reads through its own
+    read-only session (never the caller's transaction), so the next batch can be read on another thread while
+    the hub applies the current one."""
+    with ctx.db.reader() as s:
         rows = s.execute(
             select(
                 _OUTBOX.c.site_seq,
@@ -281,27 +285,44 @@ def _read_batch(ctx: Context, first: int) -> list[list[Any]]:
 
 
 def push(ctx: Context, client: HubClient, acked: int, progress: Progress | None = None) -> tuple[int, int]:
-    """Push every event after `acked` in batches; returns (events the hub applied, its acked_seq)."""
+    """Push every event after `acked` in batches; returns (events the hub applied, its acked_seq).
+
+    While the hub applies one batch, the next one is read and prepared on a helper thread (the two overlap:
+    the hub is another process, and this thread only waits on the socket meanwhile). A prepared batch is used
+    only if the hub acknowledged exactly up to the event before it; otherwise it is read again from the mark.
+    """
     with ctx.read() as s:
         total = _local_max(s) - acked
         prev = _event_id_at(s, acked) if acked else None
     pushed = 0
-    for _ in range(ROUND_BATCHES_MAX):
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-read") as reader:
         batch = _read_batch(ctx, acked + 1)
-        if not batch:
-            break
-        answer = client.call(
-            p.PATH_PUSH,
-            {"first_seq": batch[0][0], "last_seq": batch[-1][0], "prev_event_id": prev, "events": batch},
-        )
-        new_acked = answer.get("acked_seq")
-        if not p.is_int(new_acked) or new_acked < batch[-1][0]:
-            raise SyncError(N_("The hub did not acknowledge the batch."), code="bad_answer")
-        pushed += answer.get("applied", 0)
-        acked, prev = new_acked, batch[-1][1]
-        _remember_acked(ctx, acked)
-        if progress:
-            progress("push", min(pushed, total), total)
+        for _ in range(ROUND_BATCHES_MAX):
+            if not batch:
+                break
+            ahead = reader.submit(_read_batch, ctx, batch[-1][0] + 1)
+            try:
+                answer = client.call(
+                    p.PATH_PUSH,
+                    {
+                        "first_seq": batch[0][0],
+                        "last_seq": batch[-1][0],
+                        "prev_event_id": prev,
+                        "events": batch,
+                    },
+                )
+                new_acked = answer.get("acked_seq")
+                if not p.is_int(new_acked) or new_acked < batch[-1][0]:
+                    raise SyncError(N_("The hub did not acknowledge the batch."), code="bad_answer")
+            except BaseException:
+                ahead.cancel()
+                raise
+            pushed += answer.get("applied", 0)
+            acked, prev = new_acked, batch[-1][1]
+            _remember_acked(ctx, acked)
+            if progress:
+                progress("push", min(pushed, total), total)
+            batch = ahead.result() if new_acked == batch[-1][0] else _read_batch(ctx, acked + 1)
     return pushed, acked
 
 

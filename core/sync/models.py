@@ -213,3 +213,93 @@ class HubReferenceChange(Base):
     published_by: Mapped[str] = mapped_column(String(80))
 
     __table_args__ = (Index("ix_hub_reference_changes_kind_key", "kind", "key"),)
+
+
+# ------------------------------------------------------------------------------ hub side: typed business records
+# Applied from the events sites push (hub/sync_records.py), append-only, keyed by the site and the site's own
+# document number, so centre-level reports and reconciliation read rows instead of parsing event payloads.
+
+
+class HubPayment(Base):
+    """中心支付记录 — a payment order that succeeded at a site (from "payments.order_paid")."""
+
+    __tablename__ = "hub_payments"
+
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hub_sites.site_id"), primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site_seq: Mapped[int] = mapped_column(BigInteger)
+    app_id: Mapped[str] = mapped_column(String(40))
+    out_trade_no: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(20))
+    channel_trade_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    fee_fen: Mapped[int] = mapped_column(BigInteger)
+    business_date: Mapped[date] = mapped_column(Date)
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_hub_payments_date_channel", "business_date", "channel"),
+        CheckConstraint("amount_fen > 0 AND fee_fen >= 0", name="amounts"),
+    )
+
+
+class HubRefund(Base):
+    """中心退款记录 — a refund that succeeded at a site (from "payments.refund_succeeded")."""
+
+    __tablename__ = "hub_refunds"
+
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hub_sites.site_id"), primary_key=True)
+    refund_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site_seq: Mapped[int] = mapped_column(BigInteger)
+    order_no: Mapped[str] = mapped_column(String(40), index=True)
+    app_id: Mapped[str] = mapped_column(String(40))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    fee_refund_fen: Mapped[int] = mapped_column(BigInteger)
+    refunded_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    __table_args__ = (CheckConstraint("amount_fen > 0 AND fee_refund_fen >= 0", name="amounts"),)
+
+
+class HubReceipt(Base):
+    """中心收据 — a property receipt issued at a site (from "property.payment_received")."""
+
+    __tablename__ = "hub_receipts"
+
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hub_sites.site_id"), primary_key=True)
+    receipt_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site_seq: Mapped[int] = mapped_column(BigInteger)
+    house_id: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(20))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    settled_fen: Mapped[int] = mapped_column(BigInteger)
+    late_fee_fen: Mapped[int] = mapped_column(BigInteger)
+    prepaid_fen: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class HubReceiptVoid(Base):
+    """中心收据作废 — a receipt voided at a site (from "property.receipt_voided"); the receipt row stays."""
+
+    __tablename__ = "hub_receipt_voids"
+
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hub_sites.site_id"), primary_key=True)
+    receipt_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site_seq: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(200))
+    voided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HubBillRun(Base):
+    """中心账单批次 — a site's bill run for a period: how many bills and how much became receivable."""
+
+    __tablename__ = "hub_bill_runs"
+
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hub_sites.site_id"), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site_seq: Mapped[int] = mapped_column(BigInteger)
+    period: Mapped[str] = mapped_column(String(10), index=True)
+    community_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    bills_created: Mapped[int] = mapped_column(Integer)
+    lines_created: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -47,8 +47,9 @@ class Hub:
     ctx: Context
     proc: subprocess.Popen | None = None
 
-    def start(self) -> None:
-        port = _free_port()
+    def start(self, *, same_port: bool = False) -> None:
+        """Start the hub process (again on the same port when asked, so enrolled sites find it)."""
+        port = int(self.url.rsplit(":", 1)[1]) if same_port and self.url else _free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen(
             [

@@ -256,9 +256,55 @@ def test_reference_data_is_pulled_once_and_hub_owned(hub, site):
         assert is_hub_owned(s, "payments.channel_fee_rate", "wechat")
         with pytest.raises(StateError):
             refuse_if_hub_owned(s, "security.user", "zhangsan")
+    # The site's own user services refuse to edit the hub's account, and change nothing.
+    from core.security import services as security
+
+    for attempt in (
+        lambda: security.disable_user(site.ctx, "zhangsan"),
+        lambda: security.set_roles(site.ctx, "zhangsan", ["cashier"]),
+        lambda: security.change_password(site.ctx, "zhangsan", "Another-pass-2026"),
+    ):
+        with pytest.raises(StateError) as refused:
+            attempt()
+        assert refused.value.code == "hub_owned"
+    with site.ctx.read() as s:
+        user = s.execute(select(User).where(User.username == "zhangsan")).scalar_one()
+        assert (user.status, user.password_hash) == ("active", "$argon2id$x")
     publish_reference(
         hub.ctx, "security.user", "zhangsan", {"password_hash": "$argon2id$y", "status": "disabled"}
     )
     assert run_round(site.ctx, backup=False).pulled == 1
     with site.ctx.read() as s:
         assert s.execute(select(User.status).where(User.username == "zhangsan")).scalar_one() == "disabled"
+
+
+def test_text_with_tabs_newlines_and_backslashes_arrives_unchanged(hub, site):
+    """PostgreSQL's COPY text format escapes these four characters; the hub must hold the site's bytes."""
+    from datetime import date
+
+    from core.ledger import services as ledger
+    from core.sync.models import HubLedgerEntry, OutboxEvent
+    from hub.sync_apply import _find_site
+    from tests.sync.conftest import BOOK
+
+    open_books(site.ctx)
+    tricky = '物业费\\第1期\\补缴 "引号" \\N 末尾\\'
+    ledger.post(site.ctx, ledger.EntrySpec(BOOK, date(2026, 11, 3), tricky, [("1002", 123), ("6001", -123)]))
+    with site.ctx.uow() as uow:  # JSON carries control characters as backslash escapes
+        uow.emit("test.text", {"text": "a\tb\nc\\d\re"})
+    run_round(site.ctx)
+    assert_consistent(hub, site)
+    with site.ctx.read() as s:
+        local = dict(s.execute(select(OutboxEvent.site_seq, OutboxEvent.payload)).all())
+    with hub.ctx.read() as s:
+        site_id = _find_site(s, site.name).site_id
+        held = dict(
+            s.execute(
+                select(HubSiteEvent.site_seq, HubSiteEvent.payload).where(HubSiteEvent.site_id == site_id)
+            ).all()
+        )
+        descriptions = set(
+            s.scalars(select(HubLedgerEntry.description).where(HubLedgerEntry.site_id == site_id))
+        )
+    assert held == local
+    assert tricky in descriptions
