@@ -81,6 +81,8 @@ class Context:
         unit = UnitOfWork(self)
         self._uow = unit
         try:
+            if self.actor.user_id is not None:
+                _refuse_disabled_account(unit.session, self.actor)
             yield unit
             unit.commit()
         except BaseException:
@@ -123,3 +125,19 @@ class Context:
                 raise SiteError(N_("No site directory: personal data keys are unavailable."))
             self._pii = PiiCipher.from_dir(self.home.keys_dir)
         return self._pii
+
+
+def _refuse_disabled_account(session: Session, actor: Actor) -> None:
+    """A user disabled after logging in can change nothing more: every write transaction of a logged-in user
+    starts by reading the account's status (one primary-key lookup) inside the same transaction."""
+    from sqlalchemy import select
+
+    from core.security.models import USER_DISABLED, User
+
+    status = session.execute(select(User.status).where(User.id == actor.user_id)).scalar_one_or_none()
+    if status == USER_DISABLED:
+        raise PermissionDenied(
+            N_("The account {username} has been disabled; ask an administrator."),
+            code="account_disabled",
+            username=actor.username,
+        )

@@ -25,7 +25,7 @@ from core.audit.log import VerifyResult
 from core.context import Context
 from core.db import sequences
 from core.db.bulk import binder, insert_rows
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, IntegrityProblem, NotFound, ValidationError
 from core.i18n import N_
 from core.ids import new_id
 from core.sync import protocol as p
@@ -39,6 +39,7 @@ from core.sync.models import (
     HubSyncNonce,
 )
 from core.sync.protocol import SyncRefused, WireEvent
+from core.sync.reference import validate_item
 
 REFERENCE_COUNTER = "hub_reference"
 SITE_NAME_LEN_MAX = 100
@@ -324,6 +325,15 @@ def publish_reference(ctx: Context, kind: str, key: str, payload: dict[str, Any]
         raise ValidationError(N_("A reference data key is 1 to {max} characters."), field="key", max=120)
     if not isinstance(payload, dict):
         raise ValidationError(N_("Reference data is a JSON object."), field="payload")
+    try:
+        validate_item(kind, key, payload)
+    except IntegrityProblem as err:
+        raise ValidationError(
+            N_("Sites would refuse this {kind} item: {reason}"),
+            field="payload",
+            kind=kind,
+            reason=err.message(),
+        ) from None
     text = p.encode(payload).decode("utf-8")
     if len(text.encode("utf-8")) > REFERENCE_PAYLOAD_BYTES_MAX:
         raise ValidationError(N_("The reference data item is too large."), field="payload")

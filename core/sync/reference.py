@@ -8,6 +8,7 @@ a local edit of such an item.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -26,11 +27,36 @@ KIND_USER = "security.user"
 
 ReferenceHandler = Callable[[UnitOfWork, str, dict[str, Any]], None]
 _HANDLERS: dict[str, ReferenceHandler] = {}
+_VALIDATORS: dict[str, Callable[[str, dict[str, Any]], object]] = {}
+# Modules that register handlers for the kinds they own, imported before a pull is applied so that a process
+# which never imported them (`anju sync` alone) still applies every kind instead of only storing it.
+HANDLER_MODULES = ("core.payments.reference",)
 
 
-def register_reference_handler(kind: str, handler: ReferenceHandler) -> None:
-    """Apply pulled items of `kind` with `handler(uow, key, payload)` inside the pull's transaction."""
+def register_reference_handler(
+    kind: str, handler: ReferenceHandler, *, validate: Callable[[str, dict[str, Any]], object] | None = None
+) -> None:
+    """Apply pulled items of `kind` with `handler(uow, key, payload)` inside the pull's transaction.
+
+    `validate(key, payload)` raises on an item the handler would refuse; the hub runs it before publishing, so
+    an invalid item never reaches the sites (where it would stop every pull after it).
+    """
     _HANDLERS[kind] = handler
+    if validate is not None:
+        _VALIDATORS[kind] = validate
+
+
+def validate_item(kind: str, key: str, payload: dict[str, Any]) -> None:
+    """Raise (IntegrityProblem or ValidationError) if sites would refuse this item of a kind they apply."""
+    _load_handler_modules()
+    validate = _VALIDATORS.get(kind)
+    if validate is not None:
+        validate(key, payload)
+
+
+def _load_handler_modules() -> None:
+    for module in HANDLER_MODULES:
+        importlib.import_module(module)
 
 
 def is_hub_owned(session: Session, kind: str, key: str) -> bool:
@@ -57,6 +83,7 @@ def refuse_if_hub_owned(session: Session, kind: str, key: str) -> None:
 
 def apply_changes(uow: UnitOfWork, changes: list[list[Any]]) -> int:
     """Apply pulled changes [[version, kind, key, payload_json], ...] in version order; returns how many."""
+    _load_handler_modules()
     s = uow.session
     for version, kind, key, payload_text in changes:
         payload = json.loads(payload_text)
@@ -138,5 +165,24 @@ def _apply_user(uow: UnitOfWork, key: str, payload: dict[str, Any]) -> None:
     uow.audit("sync.user_pulled", "user", user.id, after={"username": key, "status": status, "roles": roles})
 
 
-register_reference_handler(KIND_ROLE, _apply_role)
-register_reference_handler(KIND_USER, _apply_user)
+def _check_role(key: str, payload: dict[str, Any]) -> None:
+    permissions = payload.get("permissions", []) if isinstance(payload, dict) else None
+    if not isinstance(permissions, list) or not all(isinstance(x, str) and x for x in permissions):
+        raise IntegrityProblem(N_("The hub sent an invalid role {role}."), role=key)
+
+
+def _check_user(key: str, payload: dict[str, Any]) -> None:
+    from core.security.models import USER_STATUSES
+
+    if (
+        not isinstance(payload, dict)
+        or payload.get("status", "active") not in USER_STATUSES
+        or not isinstance(payload.get("password_hash"), str)
+        or not payload["password_hash"]
+        or not isinstance(payload.get("roles", []), list)
+    ):
+        raise IntegrityProblem(N_("The hub sent an invalid user account {user}."), user=key)
+
+
+register_reference_handler(KIND_ROLE, _apply_role, validate=_check_role)
+register_reference_handler(KIND_USER, _apply_user, validate=_check_user)

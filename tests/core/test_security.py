@@ -322,6 +322,21 @@ def test_administrator_unlocks_a_locked_account(ctx):
     assert len(_audit(ctx)) == audits
 
 
+def test_a_user_disabled_while_logged_in_can_change_nothing_more(ctx):
+    add_user(ctx, "sun", PASSWORD, roles=["admin"])
+    add_user(ctx, "deputy", PASSWORD, roles=["admin"])  # sun is not the last administrator
+    add_user(ctx, "zhou", PASSWORD)
+    sun = _login_ctx(ctx, "sun")
+    disable_user(ctx, "sun")  # the session that logged in before keeps its Actor…
+    with pytest.raises(PermissionDenied) as refused:
+        disable_user(sun, "zhou")  # …but its next write is refused, inside the same transaction
+    assert refused.value.code == "account_disabled"
+    assert get_user(ctx, "zhou").status == "active"
+    enable_user(ctx, "sun")
+    disable_user(sun, "zhou")
+    assert get_user(ctx, "zhou").status == "disabled"
+
+
 def test_disabled_user_cannot_log_in(ctx):
     add_user(ctx, "zhao", PASSWORD)
     disable_user(ctx, "zhao")
