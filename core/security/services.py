@@ -515,21 +515,50 @@ def authenticate(ctx: Context, username: str, password: str) -> Actor:
     """
     name = _clean_username(username)[:USERNAME_INPUT_MAX_CHARS]
     password = password if isinstance(password, str) else ""
+    # The slow hash check runs before the write transaction (it would hold the database's write lock for its
+    # whole ~50-100 ms); the transaction then decides on the hash it checked, or starts over if it changed.
+    for _attempt in range(3):
+        with ctx.read() as s:
+            checked_hash = s.execute(
+                select(User.password_hash).where(User.username == name)
+            ).scalar_one_or_none()
+        matches = passwords.verify_password(checked_hash or passwords.dummy_hash(), password)
+        new_hash = (
+            passwords.hash_password(password)
+            if matches and checked_hash and passwords.needs_rehash(checked_hash)
+            else None
+        )
+        outcome = _decide_login(ctx, name, checked_hash, matches, new_hash)
+        if outcome is not None:
+            break
+    else:  # the password was changed three times while we checked: treat it as a failed login
+        raise AuthenticationError()
+    failure, actor = outcome
+    if failure is not None:
+        raise failure
+    assert actor is not None
+    return actor
+
+
+def _decide_login(
+    ctx: Context, name: str, checked_hash: str | None, matches: bool, new_hash: str | None
+) -> tuple[AuthenticationError | None, Actor | None] | None:
+    """Record the login's outcome in one transaction; None when the hash checked is no longer the user's."""
     failure: AuthenticationError | None = None
     actor: Actor | None = None
     with ctx.uow() as uow:
         s = uow.session
         now = uow.now
         user = s.scalars(select(User).where(User.username == name)).first()
+        if (user.password_hash if user is not None else None) != checked_hash:
+            return None
         if user is None:
-            passwords.verify_password(passwords.dummy_hash(), password)
             uow.audit("auth.login_failed", "user", name, after={"username": name, "reason": "unknown_user"})
             failure = AuthenticationError()
         elif _is_locked(user, now):
-            passwords.verify_password(passwords.dummy_hash(), password)
             uow.audit("auth.login_failed", "user", user.id, after={"username": name, "reason": "locked"})
             failure = _locked_error(user.locked_until)
-        elif not passwords.verify_password(user.password_hash, password):
+        elif not matches:
             failure = _record_failure(uow, user, now)
         elif user.status != USER_ACTIVE:
             uow.audit("auth.login_failed", "user", user.id, after={"username": name, "reason": "disabled"})
@@ -540,14 +569,11 @@ def authenticate(ctx: Context, username: str, password: str) -> Actor:
             user.failed_logins = 0
             user.locked_until = None
             user.last_login_at = now
-            if passwords.needs_rehash(user.password_hash):
-                user.password_hash = passwords.hash_password(password)
+            if new_hash is not None:
+                user.password_hash = new_hash
             actor = actor_for_user(s, user)
             uow.audit("auth.login", "user", user.id, after={"username": name})
-    if failure is not None:
-        raise failure
-    assert actor is not None
-    return actor
+    return failure, actor
 
 
 def _record_failure(uow, user: User, now: datetime) -> AuthenticationError:

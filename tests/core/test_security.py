@@ -492,3 +492,20 @@ def test_raw_database_file_holds_no_plain_id_number_or_phone(sqlite_ctx):
                 assert form not in blob, (value, form)
     with ctx.db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+def test_the_slow_password_check_runs_outside_the_write_transaction(ctx, monkeypatch):
+    """A login must not hold the site database's write lock while argon2 works (other clerks would wait)."""
+    add_user(ctx, "wu.qi", PASSWORD)
+    seen: list[bool] = []
+    real = passwords.verify_password
+
+    def watching(hash_: str, password: str) -> bool:
+        seen.append(ctx._uow is None)
+        return real(hash_, password)
+
+    monkeypatch.setattr(passwords, "verify_password", watching)
+    assert authenticate(ctx, "wu.qi", PASSWORD).username == "wu.qi"
+    with pytest.raises(AuthenticationError):
+        authenticate(ctx, "wu.qi", "wrong-pass-1")
+    assert seen and all(seen)
