@@ -1,8 +1,8 @@
-"""Excel import and export of property base data (楼栋, 房屋, 业主, 抄表) with a row-by-row validation report.
+"""Import and export of property base data (楼栋, 房屋, 业主, 抄表) as rows, with a row-by-row validation report.
 
 A file is checked completely before anything is written; a file with errors imports nothing unless the
 caller asks for the good rows only. Column headers are Chinese, as the clerks' spreadsheets have them.
-openpyxl is imported inside the file functions only, so the services themselves work on plain rows.
+Core sees only rows of plain values; reading and writing the .xlsx files is reports/xlsx_io.py's job.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -393,51 +392,14 @@ def import_rows(
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Files
+# Templates and exports as rows (the Excel files are written by reports/xlsx_io.py)
 
 
-def import_file(ctx: Context, kind: str, path: Path, *, good_rows_only: bool = False) -> ImportReport:
-    """Import an .xlsx file (first sheet, header in row 1)."""
-    from openpyxl import load_workbook
-
-    ctx.require(PERM_IMPORT)
-    try:
-        wb = load_workbook(Path(path), read_only=True, data_only=True)
-    except Exception as err:  # openpyxl raises many kinds for a file that is not a workbook
-        raise ValidationError(
-            N_("The file cannot be read as an Excel workbook: {error}"), field="file", error=str(err)
-        ) from None
-    try:
-        it = wb.active.iter_rows(values_only=True)
-        header = next(it, None)
-        if header is None:
-            raise ValidationError(N_("The file is empty."), field="file")
-        rows = []
-        for row in it:
-            rows.append(row)
-            if len(rows) > ROWS_MAX:
-                break
-    finally:
-        wb.close()
-    return import_rows(ctx, kind, header, rows, good_rows_only=good_rows_only)
-
-
-def _save(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]], title: str) -> None:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title)
-    ws.append(list(header))
-    for row in rows:
-        ws.append(list(row))
-    wb.save(Path(path))
-
-
-def write_template(kind: str, path: Path) -> None:
+def template_rows(kind: str) -> tuple[tuple[str, ...], list[tuple]]:
     """An empty import template: the header row and one example row."""
     if kind not in COLUMNS:
         raise ValidationError(N_("Unknown import kind {kind}."), field="kind", kind=kind)
-    _save(path, COLUMNS[kind], [EXAMPLES[kind]], kind)
+    return COLUMNS[kind], [EXAMPLES[kind]]
 
 
 EXPORT_KINDS = ("houses", "owners", "bills")
@@ -449,8 +411,10 @@ def _m2(dm2: int) -> str:
     return f"{dm2 // 100}.{dm2 % 100:02d}"
 
 
-def export_file(ctx: Context, kind: str, path: Path, *, community_id: uuid.UUID | None = None) -> int:
-    """Export houses, owners (masked unless pii.reveal) or bills to .xlsx; returns the number of rows."""
+def export_rows(
+    ctx: Context, kind: str, *, community_id: uuid.UUID | None = None
+) -> tuple[tuple[str, ...], list[tuple]]:
+    """The header and rows of houses, owners (masked unless pii.reveal) or bills, as the Excel export has them."""
     if kind not in EXPORT_KINDS:
         raise ValidationError(N_("Unknown export kind {kind}."), field="kind", kind=kind)
     with ctx.read(ps.PERM_VIEW) as s:
@@ -534,5 +498,4 @@ def export_file(ctx: Context, kind: str, path: Path, *, community_id: uuid.UUID 
                  _BILL_STATUS_ZH[b.status])
                 for b, code in s.execute(q).all()
             ]  # fmt: skip
-    _save(path, header, rows, kind)
-    return len(rows)
+    return header, rows

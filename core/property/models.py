@@ -507,3 +507,161 @@ class ReceiptLine(Base):
     quantity: Mapped[str] = mapped_column(String(24), default="")
     unit_price: Mapped[str] = mapped_column(String(24), default="")
     amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 押金 (deposits) — see core/property/deposits.py
+
+DEPOSIT_STATUSES = ("held", "partly_refunded", "refunded", "forfeited")
+DEPOSIT_REFUND_STATUSES = ("pending", "approved", "rejected", "refunding", "refunded", "failed")
+DEPOSIT_REFUND_METHODS = ("original", "cash")
+DEPOSIT_DEDUCTION_KINDS = ("deduction", "forfeit")
+
+
+class Deposit(Base):
+    """押金台账 — what became of a deposit (押金, 装修保证金) paid on a deposit bill line: refunds, deductions.
+
+    The deposit's id is its bill line's id; the row is written at the first refund request or deduction (until
+    then the deposit is simply held). `reserved_fen` is asked for in refunds not yet paid out or refused.
+    """
+
+    __tablename__ = "prop_deposits"
+
+    bill_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("prop_bill_lines.id"), primary_key=True)
+    house_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("prop_houses.id"), index=True)
+    refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    deducted_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="held")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        CheckConstraint(_in("status", DEPOSIT_STATUSES), name="status"),
+        CheckConstraint("refunded_fen >= 0 AND deducted_fen >= 0 AND reserved_fen >= 0", name="amounts"),
+    )
+
+
+class DepositRefund(Base):
+    """押金退还 — giving (part of) a deposit back: approved by someone other than the requester, then paid out as
+    a refund of the original payment order through the hub, or in cash at the counter."""
+
+    __tablename__ = "prop_deposit_refunds"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    bill_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("prop_deposits.bill_line_id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(400))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    approval_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    out_trade_no: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    hub_refund_no: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    entry_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    paid_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(_in("status", DEPOSIT_REFUND_STATUSES), name="status"),
+        CheckConstraint(_in("method", DEPOSIT_REFUND_METHODS), name="method"),
+        CheckConstraint("amount_fen > 0", name="amount"),
+    )
+
+
+class DepositDeduction(Base):
+    """押金扣除 — money kept from a deposit (damage, forfeiture) with its reason; income of the property company."""
+
+    __tablename__ = "prop_deposit_deductions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    bill_line_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("prop_deposits.bill_line_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(400))
+    entry_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", DEPOSIT_DEDUCTION_KINDS), name="kind"),
+        CheckConstraint("amount_fen > 0", name="amount"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 催缴 (arrears reminders) — see core/property/reminders.py
+
+REMINDER_KINDS = ("before_due", "after_due", "every")
+REMINDER_CHANNELS = ("app_push", "sms", "printed")
+
+
+class ReminderSchedule(Base):
+    """催缴计划 — one rule of a community's reminder schedule: N days before the due date, N days after it, or
+    every N days while a house is in arrears, through the channels listed."""
+
+    __tablename__ = "prop_reminder_schedules"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("prop_communities.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    days: Mapped[int] = mapped_column(Integer)
+    channels: Mapped[list] = mapped_column(JSONType)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("community_id", "kind", "days"),
+        CheckConstraint(_in("kind", REMINDER_KINDS), name="kind"),
+        CheckConstraint("days >= 1 AND days <= 366", name="days"),
+    )
+
+
+class ReminderStop(Base):
+    """免催名单 — a house or an owner not to be reminded, with the reason and an optional last day."""
+
+    __tablename__ = "prop_reminder_stops"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    house_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("prop_houses.id"), nullable=True, index=True
+    )
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("prop_owners.id"), nullable=True, index=True
+    )
+    reason: Mapped[str] = mapped_column(String(400))
+    until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (CheckConstraint("(house_id IS NULL) <> (owner_id IS NULL)", name="one_target"),)
+
+
+class ReminderSent(Base):
+    """催缴记录 — one reminder to one recipient of a house on one day through one channel: the house's history,
+    and what makes a second run on the same day send nothing again."""
+
+    __tablename__ = "prop_reminders_sent"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    house_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("prop_houses.id"))
+    community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("prop_communities.id"))
+    on_date: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))
+    owed_fen: Mapped[int] = mapped_column(BigInteger)
+    body: Mapped[str] = mapped_column(String(1000))
+    message_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("house_id", "on_date", "channel", "recipient"),
+        Index("ix_prop_reminders_sent_community_date", "community_id", "on_date"),
+        CheckConstraint(_in("channel", REMINDER_CHANNELS), name="channel"),
+        CheckConstraint(_in("kind", REMINDER_KINDS), name="kind"),
+    )
