@@ -6,6 +6,8 @@ the table at every page break).
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +22,42 @@ PAD_X = 3.0
 PAD_Y = 2.6
 GRID = colors.HexColor("#444444")
 HEADER_BG = colors.HexColor("#E8E8E8")
+
+
+# Text widths, cached: a listing or a notice batch measures the same headers and labels on every page.
+text_width = functools.lru_cache(maxsize=16_384)(stringWidth)
+
+# Words (Latin letters, digits and their punctuation) stay whole when a line wraps; CJK breaks anywhere.
+_TOKENS = re.compile(r"[A-Za-z0-9.,:;!?'\"()\[\]%/+\-_@#&*]+\s*|\s+|.")
+
+
+@functools.lru_cache(maxsize=4096)
+def wrap_text(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
+    """Greedy line breaking for mixed Chinese and Latin text (reportlab's simpleSplit breaks only at spaces).
+    Cached: a batch of notices wraps the same sentences on every page."""
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line, line_w = "", 0.0
+        for token in _TOKENS.findall(para):
+            w = stringWidth(token, font, size)
+            if line_w + w <= width:
+                line, line_w = line + token, line_w + w
+                continue
+            if line.strip():
+                lines.append(line.rstrip())
+            token = token.lstrip()
+            line, line_w = "", 0.0
+            if stringWidth(token, font, size) <= width:
+                line, line_w = token, stringWidth(token, font, size)
+                continue
+            for ch in token:  # a word longer than the line: break it by characters
+                cw = stringWidth(ch, font, size)
+                if line_w + cw > width and line:
+                    lines.append(line)
+                    line, line_w = "", 0.0
+                line, line_w = line + ch, line_w + cw
+        lines.append(line.rstrip())
+    return tuple(lines)
 
 
 @dataclass(frozen=True)
@@ -108,9 +146,9 @@ class GridTable(Flowable):
             for i, lines in enumerate(row.cells):
                 for k, text in enumerate(lines):
                     if n == 0:
-                        x = (xs[i] + xs[i + 1] - stringWidth(text, font, self.size)) / 2
+                        x = (xs[i] + xs[i + 1] - text_width(text, font, self.size)) / 2
                     elif self.right[i]:
-                        x = xs[i + 1] - PAD_X - stringWidth(text, font, self.size)
+                        x = xs[i + 1] - PAD_X - text_width(text, font, self.size)
                     else:
                         x = xs[i] + PAD_X
                     tx.setTextOrigin(x, base - k * leading)
@@ -138,7 +176,14 @@ def make_row(
         if not text or len(text) * size <= room or stringWidth(text, font, size) <= room:
             cells.append((text,) if text else ())
             continue
-        lines = simpleSplit(text, font, size, room) or [text]
+        # Break at spaces first (words stay whole); a line still too wide (Chinese has no spaces) breaks anywhere.
+        lines = [
+            part
+            for line in simpleSplit(text, font, size, room) or [text]
+            for part in (
+                [line] if stringWidth(line, font, size) <= room else wrap_text(line, font, size, room)
+            )
+        ]
         cells.append(lines)
         lines_max = max(lines_max, len(lines))
     height = lines_max * (size + 2) + 2 * PAD_Y - 2

@@ -70,6 +70,19 @@ class Chart:
     money: bool = True
 
 
+@dataclass(frozen=True)
+class FormPage:
+    """One printed form on a page of its own — a notice to one house: facts as (label msgid, value), opening
+    paragraphs, a table of its lines, bold summary lines (label msgid, value) and closing paragraphs.
+    Paragraphs are (msgid, params) and params are data; the form's signature lines are the report's."""
+
+    facts: Sequence[tuple[str, str]]
+    table: Table
+    intro: Sequence[tuple[str, dict[str, Any]]] = ()
+    summary: Sequence[tuple[str, str]] = ()
+    paragraphs: Sequence[tuple[str, dict[str, Any]]] = ()
+
+
 @dataclass
 class ReportData:
     """Everything a renderer needs; `site_name`, `printed_at` and `printed_by` are filled in by render()."""
@@ -87,6 +100,9 @@ class ReportData:
     printed_at: datetime | None = None
     printed_by: str = ""
     title_params: dict[str, Any] = field(default_factory=dict)
+    # Forms printed one per page (batch notices); the PDF prints these instead of `tables`, while Excel
+    # writes `tables` (one row per form).
+    pages: list[FormPage] = field(default_factory=list)
 
 
 # Page furniture shared by the PDF and Excel renderers.

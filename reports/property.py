@@ -1,6 +1,7 @@
 """Property fee reports from core.property's read services: the collection report (`collection`: 应收 /
-实收 / 欠费 / 预收 and the collection rate by community or building, fee item and month, with a chart) and the
-arrears ageing report (`arrears_ageing`: what is overdue by building and by days past due).
+实收 / 欠费 / 预收 and the collection rate by community or building, fee item and month, with a chart), the
+arrears ageing report (`arrears_ageing`: what is overdue by building and by days past due), prepaid balances
+(`prepaid_balances`, 预收款余额表) and deposits held (`deposits_held`, 押金台账).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from core.context import Context
 from core.i18n import N_
 from core.money import format_fen
 from core.property import billing
+from core.property import report_reads as rr
 from core.property import rules as prules
 from core.property import services as ps
 from reports.formatting import percent_text, ratio
@@ -132,3 +134,79 @@ COLLECTION = register(ReportDef("collection", N_("Property fee collection"), col
 ARREARS_AGEING = register(
     ReportDef("arrears_ageing", N_("Arrears ageing"), collect_arrears_ageing, requires=("community",))
 )
+
+
+def collect_prepaid_balances(ctx: Context, p: ReportParams) -> ReportData:
+    community = _community(ctx, p.community)
+    rows = [
+        (r.house_code, r.payer, r.opening_fen, r.deposited_fen, r.used_fen, r.reversed_fen, r.closing_fen, r.last_move)
+        for r in rr.prepaid_balances(
+            ctx, start=p.period.start, end=p.period.end, community_id=community.id if community else None
+        )
+    ]  # fmt: skip
+    cols = (
+        Column("house", N_("House"), width=10),
+        Column("payer", N_("Payer"), width=10),
+        Column("opening", N_("Opening balance"), "money", 11, total=True),
+        Column("deposited", N_("Prepaid in"), "money", 11, total=True),
+        Column("used", N_("Used for bills"), "money", 11, total=True),
+        Column("reversed", N_("Reversed"), "money", 10, total=True),
+        Column("closing", N_("Closing balance"), "money", 11, total=True),
+        Column("last", N_("Last movement"), "date", 12),
+    )
+    totals = {c.key: sum(r[i] for r in rows) for i, c in enumerate(cols) if c.total}
+    facts = [(N_("Community"), f"{community.code} {community.name}")] if community else []
+    facts += [
+        (N_("Houses"), str(sum(1 for r in rows if r[6]))),
+        (N_("As of"), p.period.end.isoformat()),
+    ]
+    return ReportData(
+        name="prepaid_balances",
+        title=N_("Prepaid balances"),
+        period_label=p.period.label,
+        facts=facts,
+        tables=[Table(cols, rows, totals=totals)],
+        notes=[
+            N_(
+                "Opening + prepaid in - used for bills - reversed = closing; the closing total is account 2203."
+            )
+        ],
+        landscape=True,
+    )
+
+
+def collect_deposits_held(ctx: Context, p: ReportParams) -> ReportData:
+    community = _community(ctx, p.community)
+    as_of = p.period.end
+    deposits = rr.deposits_held(ctx, as_of=as_of, community_id=community.id if community else None)
+    rows = [
+        (d.house_code, d.payer, f"{d.item_code} {d.item_name}", d.bill_no, d.charged_on, d.amount_fen,
+         d.received_fen, d.unpaid_fen)
+        for d in deposits
+    ]  # fmt: skip
+    cols = (
+        Column("house", N_("House"), width=9),
+        Column("payer", N_("Payer"), width=9),
+        Column("item", N_("Deposit"), width=13),
+        Column("bill", N_("Bill no."), width=14),
+        Column("on", N_("Charged on"), "date", 10),
+        Column("amount", N_("Charged"), "money", 11, total=True),
+        Column("received", N_("Received (held)"), "money", 11, total=True),
+        Column("unpaid", N_("Not yet paid"), "money", 11, total=True),
+    )
+    totals = {c.key: sum(r[i] for r in rows) for i, c in enumerate(cols) if c.total}
+    facts = [(N_("Community"), f"{community.code} {community.name}")] if community else []
+    facts.append((N_("As of"), as_of.isoformat()))
+    return ReportData(
+        name="deposits_held",
+        title=N_("Deposits held"),
+        period_label=p.period.label,
+        facts=facts,
+        tables=[Table(cols, rows, totals=totals)],
+        notes=[N_("Deposits charged up to the end of the period; the charged total is the 2241 accounts.")],
+        landscape=True,
+    )
+
+
+PREPAID_BALANCES = register(ReportDef("prepaid_balances", N_("Prepaid balances"), collect_prepaid_balances))
+DEPOSITS_HELD = register(ReportDef("deposits_held", N_("Deposits held"), collect_deposits_held))

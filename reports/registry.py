@@ -24,7 +24,7 @@ PARAM_NAMES = ("book", "community", "account")
 # Modules that register built-in reports when imported; optional ones depend on business packages that may
 # not be installed at a site (a missing one just leaves its reports out).
 BUILTIN_MODULES = ("reports.ledger",)
-OPTIONAL_MODULES = ("reports.property", "reports.payments")
+OPTIONAL_MODULES = ("reports.property", "reports.payments", "reports.notices", "reports.ops")
 
 
 @dataclass(frozen=True)

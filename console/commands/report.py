@@ -1,7 +1,9 @@
 """`anju report`: print any registered report to PDF or Excel, and list the reports there are.
 
 anju report list [--json]
-anju report NAME --period 2026-11 [--book B] [--community C] [--account A] --format pdf|xlsx -o FILE
+anju report NAME --period 2026-11 [--book B] [--community C] [--account A] [--building N] [--house CODE]
+                 --format pdf|xlsx -o FILE
+(--building and --house narrow the batch notices to one building or one house.)
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ def _report_command(name: str, title: str) -> click.Command:
         book: str | None,
         community: str | None,
         account: str | None,
+        building: str | None,
+        house: str | None,
         fmt: str | None,
         output: Path,
         as_json: bool,
@@ -40,6 +44,7 @@ def _report_command(name: str, title: str) -> click.Command:
             book=book,
             community=community,
             account=account,
+            options={k: v for k, v in (("building", building), ("house", house)) if v},
         )
         content = registry.render(ctx, name, params, chosen)
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -58,6 +63,8 @@ def _report_command(name: str, title: str) -> click.Command:
         click.Option(["--book"], help="Ledger book code, e.g. PROPERTY."),
         click.Option(["--community"], help="Community code."),
         click.Option(["--account"], help="Account code (account statement)."),
+        click.Option(["--building"], help="Building number (notices: one building)."),
+        click.Option(["--house"], help="House code such as 3-2-1201 (notices: one house)."),
         click.Option(["--format", "fmt"], type=click.Choice(["pdf", "xlsx"]), help="Default: from the file name."),
         click.Option(["-o", "--output"], type=click.Path(dir_okay=False, path_type=Path), required=True),
         click.Option(["--json", "as_json"], is_flag=True),
