@@ -42,8 +42,10 @@ def load_modules() -> None:
 def show_login(site_ctx: Context):
     """The login window, shown as soon as possible: the counter modules (payments, property and their
     imports) load only after login, so starting the app waits for Qt and the security service alone."""
+    from desktop.settings import apply_language
     from desktop.shell import LoginDialog
 
+    apply_language(site_ctx)
     application()
     login = LoginDialog(site_ctx)
     login.show()

@@ -6,6 +6,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
 
@@ -76,6 +77,9 @@ class Tasks(QObject):
             self._keep.discard(signals)
             self._running -= 1
             self.busy.emit(self._running > 0)
+            owner = getattr(handler, "__self__", None)
+            if isinstance(owner, QObject) and not shiboken6.isValid(owner):
+                return  # the dialog that asked was closed and deleted meanwhile: nobody is left to tell
             handler(value)
 
         signals.done.connect(lambda v: finish(on_done, v), Qt.ConnectionType.QueuedConnection)

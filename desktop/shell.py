@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         session = self.menuBar().addMenu(_("&Session"))
         self.lock_action = self._action(session, _("Lock screen"), "F12", self.lock)
         self._action(session, _("Switch user"), "Ctrl+Shift+U", self.switch_user)
+        self._action(session, _("Settings (Ctrl+,)"), "Ctrl+,", self.open_settings)
         self._action(session, _("Quit"), "Ctrl+Q", self.close)
         for factory in module_factories():
             module = factory(self._ctx, self.tasks, self)
@@ -169,6 +170,11 @@ class MainWindow(QMainWindow):
                 menu = self.menuBar().addMenu(module.title)
                 for a in acts:
                     menu.addAction(a)
+        if actor.can("reports.view"):
+            reports = self.menuBar().addMenu(_("&Reports"))
+            self.reports_action = self._action(
+                reports, _("Reports… (Ctrl+Shift+P)"), "Ctrl+Shift+P", self.open_reports
+            )
         if not self.modules:
             none = QLabel(_("Your roles give you no counter to work at. Ask an administrator."))
             none.setObjectName("no_modules")
@@ -198,6 +204,25 @@ class MainWindow(QMainWindow):
         menu.addAction(a)
         self.addAction(a)
         return a
+
+    def open_settings(self):
+        from desktop.settings_dialog import SettingsDialog
+
+        dlg = SettingsDialog(self.site_ctx, self)
+        self.last_dialog = dlg
+        dlg.open()
+        return dlg
+
+    def open_reports(self):
+        """The Reports dialog (preview, print, save); nothing for an actor without reports.view."""
+        if not self.actor.can("reports.view"):
+            return None
+        from desktop.reports_panel import ReportsPanel
+
+        dlg = ReportsPanel(self._ctx, self)
+        self.last_dialog = dlg
+        dlg.open()
+        return dlg
 
     def lock(self) -> None:
         """Hide the work until the same user types their password again."""

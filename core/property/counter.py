@@ -1,13 +1,16 @@
 """The property counter's use cases as core services (the desktop calls them; no Qt): the universal search, a
-counter payment recorded in the cashier's shift and settled on the house's bills in one transaction, and
-voiding a receipt of the current shift (the cash goes back out of the drawer through a hub refund).
+counter payment recorded in the cashier's shift and settled on the house's bills in one transaction,
+voiding a receipt of the current shift (the cash goes back out of the drawer through a hub refund), refunds
+of older receipts through an approval (maker-checker) and paid out at the counter, and the house's panels
+(deposits, parking, open repairs, activities open for sign-up).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -18,7 +21,7 @@ from core.i18n import N_
 from core.ids import new_id
 from core.payments import services as payments
 from core.payments import shifts
-from core.property import billing, payhub
+from core.property import billing, deposits, payhub
 from core.property import services as ps
 from core.property.models import House, HouseOccupant, Owner, Payment, Receipt
 
@@ -26,6 +29,8 @@ APP_ID = "property"
 # A clerk's own counter actions: the counter's permissions, not the back office's general pay/refund rights.
 PERM_QR = "payments.counter.qr"
 PERM_VOID = "payments.counter.void"
+PERM_REFUND = "payments.counter.refund"
+PROCESS_REFUND = "property.counter_refund"
 # The counter channels and the receipt channel each maps to: the same map the hub notice uses, so a counter
 # payment and its notice settle one payment under one channel.
 CHANNELS = {c: payhub.CHANNEL_OF[c] for c in ("cash", "pos", "bank_transfer")}
@@ -277,23 +282,39 @@ def my_open_shift(ctx: Context) -> shifts.ShiftView | None:
     return None
 
 
+def _granted(ctx: Context, *permissions: str) -> Context:
+    """The same context and open transaction, acting with `permissions` added: a counter use case has checked
+    its own permission and its own rule (the clerk's shift, an approval) and then does the general step on the
+    clerk's behalf. The audit still names the clerk."""
+    actor = ctx.actor
+    return replace(ctx, actor=replace(actor, permissions=actor.permissions | frozenset(permissions)))
+
+
+def _hub_reference(ctx: Context, receipt_id: uuid.UUID) -> str:
+    with ctx.read(billing.PERM_VIEW) as s:
+        return s.execute(
+            select(Payment.reference)
+            .join(Receipt, Receipt.payment_id == Payment.id)
+            .where(Receipt.id == receipt_id)
+        ).scalar_one()
+
+
 def void_receipt(ctx: Context, receipt_id: uuid.UUID, reason: str) -> billing.ReceiptView:
     """Void a receipt taken in the clerk's current shift: the bills are restored and the money handed back
-    through a hub refund of the counter order, in one transaction."""
+    through a hub refund of the counter order, in one transaction. The counter's own permission
+    (`payments.counter.void`, which cashiers hold) is all it takes — limited to the clerk's own open shift;
+    voiding any other receipt is the back office's `property.counter.void`, refunding anything else
+    `payments.refund`."""
     if not (reason or "").strip():
         raise ValidationError(N_("Give a reason for voiding the receipt."), field="reason")
+    ctx.require(PERM_VOID)
     shift = my_open_shift(ctx)
     r = billing.get_receipt(ctx, receipt_id)
     if shift is None or r.cashier != ctx.actor.username or r.issued_at < shift.opened_at:
         raise StateError(N_("Only a receipt of your current shift can be voided."))
-    with ctx.read(billing.PERM_VIEW) as s:
-        reference = s.execute(
-            select(Payment.reference)
-            .join(Receipt, Receipt.payment_id == Payment.id)
-            .where(Receipt.id == r.id)
-        ).scalar_one()
-    with ctx.uow(billing.PERM_VOID) as uow:
-        view = billing.void_receipt(ctx, receipt_id, reason)
+    reference = _hub_reference(ctx, r.id)
+    with ctx.uow(PERM_VOID) as uow:
+        view = billing.void_receipt(_granted(ctx, billing.PERM_VOID), receipt_id, reason)
         if reference.startswith("DSK-"):
             payments.refund(
                 ctx,
@@ -305,6 +326,167 @@ def void_receipt(ctx: Context, receipt_id: uuid.UUID, reason: str) -> billing.Re
                 permission=PERM_VOID,
             )
         del uow
+        return view
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Refunds of older receipts: the clerk asks, an approver decides (maker-checker), the clerk pays out.
+
+
+@dataclass(frozen=True)
+class RefundRequestView:
+    """退款申请 — a clerk's request to refund a receipt, and where it stands."""
+
+    id: uuid.UUID  # the approval instance
+    receipt_id: uuid.UUID
+    receipt_no: str
+    amount_fen: int
+    reason: str
+    status: str  # pending | approved | rejected | withdrawn | paid
+    requested_by: str
+    requested_at: datetime
+
+
+def _ensure_refund_process(ctx: Context) -> None:
+    from core.context import Actor
+    from core.workflow import services as wf
+
+    system = ctx.as_actor(Actor.system("property"))
+    try:
+        wf.get_process(system, PROCESS_REFUND)
+    except NotFound:
+        wf.ensure_process(
+            system, PROCESS_REFUND, N_("Counter refund"), [{"role": "approver", "name": N_("Approve")}]
+        )
+
+
+def request_refund(ctx: Context, receipt_id: uuid.UUID, amount_fen: int, reason: str) -> RefundRequestView:
+    """Ask to refund a paid receipt (one no longer voidable in the clerk's shift). Nothing moves until an
+    approver other than the clerk approves; the clerk then pays it out (`pay_out_refund`). The refund returns
+    the whole receipt — its bills become unpaid again — so the amount must be the receipt's total."""
+    from core.workflow import services as wf
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(N_("Give a reason for the refund."), field="reason")
+    if len(reason) > 200:
+        raise ValidationError(N_("The reason is too long (at most {n} characters)."), field="reason", n=200)
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise ValidationError(N_("The refund amount must be above 0."), field="amount")
+    ctx.require(PERM_REFUND)
+    r = billing.get_receipt(ctx, receipt_id)
+    if r.status != "issued":
+        raise StateError(N_("Receipt {no} is already void."), no=r.receipt_no)
+    if amount_fen != r.total_fen:
+        from core.money import format_fen
+
+        raise ValidationError(
+            N_("A counter refund returns the whole receipt: {amount}. Take a new payment for any part kept."),
+            field="amount",
+            amount=format_fen(r.total_fen),
+        )
+    reference = _hub_reference(ctx, r.id)
+    try:
+        order = payments.get_order(ctx, app_id=APP_ID, out_trade_no=reference)
+    except NotFound:
+        raise StateError(
+            N_("Receipt {no} was not paid through the payment hub; it cannot be refunded here."),
+            no=r.receipt_no,
+        ) from None
+    if order.amount_fen - order.refunded_fen < amount_fen:
+        raise StateError(N_("Receipt {no} has already been refunded."), no=r.receipt_no)
+    _ensure_refund_process(ctx)
+    with ctx.uow(PERM_REFUND) as uow:
+        inst = wf.submit(
+            ctx,
+            PROCESS_REFUND,
+            object_type="prop_receipt",
+            object_id=str(r.id),
+            title=f"退款 {r.receipt_no} {r.house_code}",
+            amount_fen=amount_fen,
+            payload={"receipt_no": r.receipt_no, "house_id": str(r.house_id), "reason": reason},
+        )
+        uow.audit(
+            "property.refund_request",
+            "prop_receipt",
+            r.id,
+            after={"receipt_no": r.receipt_no, "amount_fen": amount_fen, "reason": reason},
+        )
+    return _refund_request_view(inst, "issued")
+
+
+def _refund_request_view(inst, receipt_status: str) -> RefundRequestView:
+    status = inst.status
+    if status == "approved" and receipt_status == "voided":
+        status = "paid"
+    return RefundRequestView(
+        inst.id,
+        uuid.UUID(inst.object_id),
+        inst.payload.get("receipt_no", ""),
+        int(inst.amount_fen or 0),
+        inst.payload.get("reason", ""),
+        status,
+        inst.submitted_by_name,
+        inst.submitted_at,
+    )
+
+
+def refund_requests(ctx: Context, house_id: uuid.UUID, limit: int = 50) -> list[RefundRequestView]:
+    """The house's refund requests, newest first, each with its state (paid once paid out)."""
+    from core.workflow import services as wf
+    from core.workflow.models import ApprovalInstance
+
+    with ctx.read(billing.PERM_VIEW) as s:
+        receipts = dict(
+            s.execute(select(Receipt.id, Receipt.status).where(Receipt.house_id == house_id)).all()
+        )
+        if not receipts:
+            return []
+        ids = (
+            s.execute(
+                select(ApprovalInstance.id)
+                .where(
+                    ApprovalInstance.process_code == PROCESS_REFUND,
+                    ApprovalInstance.object_type == "prop_receipt",
+                    ApprovalInstance.object_id.in_([str(i) for i in receipts]),
+                )
+                .order_by(ApprovalInstance.submitted_at.desc(), ApprovalInstance.id.desc())
+                .limit(max(1, min(limit, 200)))
+            )
+            .scalars()
+            .all()
+        )
+    views = [wf.get_instance(ctx, i).instance for i in ids]
+    return [_refund_request_view(v, receipts.get(uuid.UUID(v.object_id), "")) for v in views]
+
+
+def pay_out_refund(ctx: Context, request_id: uuid.UUID) -> billing.ReceiptView:
+    """Pay out an approved refund at the counter, in the clerk's shift (cash leaves the drawer): the receipt
+    is voided (bills and prepaid restored, ledger reversed) and the hub refunds the order — in one
+    transaction, at most once (the receipt can be voided once; the hub refund number is the request's)."""
+    from core.workflow import services as wf
+
+    ctx.require(PERM_REFUND)
+    inst = wf.get_instance(ctx, request_id).instance
+    if inst.process_code != PROCESS_REFUND:
+        raise NotFound(N_("There is no refund request {id}."), id=str(request_id))
+    if inst.status != "approved":
+        raise StateError(N_("The refund request is {status}; only an approved refund is paid out."),
+                         status=inst.status)  # fmt: skip
+    receipt_id = uuid.UUID(inst.object_id)
+    r = billing.get_receipt(ctx, receipt_id)
+    if r.status != "issued":
+        raise StateError(N_("Receipt {no} is already void."), no=r.receipt_no)
+    reference = _hub_reference(ctx, receipt_id)
+    reason = f"退款 {inst.payload.get('reason', '')}".strip()
+    with ctx.uow(PERM_REFUND) as uow:
+        view = billing.void_receipt(_granted(ctx, billing.PERM_VOID), receipt_id, reason)
+        payments.refund(
+            ctx, APP_ID, reference, f"RF{request_id.hex}", int(inst.amount_fen or 0), reason[:200],
+            permission=PERM_REFUND,
+        )  # fmt: skip
+        uow.audit("property.refund_paid", "prop_receipt", receipt_id,
+                  after={"receipt_no": r.receipt_no, "request": str(request_id)})  # fmt: skip
         return view
 
 
@@ -409,3 +591,170 @@ def shift_summary(ctx: Context, shift: shifts.ShiftView | None = None) -> ShiftS
     for ch, n, fen in refunded:
         by.setdefault(ch, [0, 0, 0, 0])[2:4] = [int(n), int(fen or 0)]
     return ShiftSummary(shift, [ChannelTotal(ch, *v) for ch, v in sorted(by.items())])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The house's side panels: deposits, parking, open repairs, activities open for sign-up. A panel the clerk's
+# roles do not cover is None (the counter says so), never an error.
+
+
+@dataclass(frozen=True)
+class ParkingLine:
+    """A parking space the house holds (assigned or rented), or one of its vehicles (space empty)."""
+
+    space: str
+    kind: str
+    status: str
+    plate: str
+    until: date | None
+
+
+@dataclass(frozen=True)
+class RepairLine:
+    number: str
+    repair_type: str
+    description: str
+    status: str
+    created_at: datetime
+    complete_by: datetime
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    """A published activity of the house's community with its places: capacity, taken, waiting."""
+
+    id: uuid.UUID
+    title: str
+    place: str
+    starts_at: datetime
+    fee_fen: int
+    capacity: int
+    confirmed: int
+    waiting: int
+
+    @property
+    def free(self) -> int:
+        return max(0, self.capacity - self.confirmed)
+
+
+@dataclass(frozen=True)
+class HousePanels:
+    deposits: list[deposits.DepositView] | None  # paid deposits, from core.property.deposits
+    parking: list[ParkingLine] | None
+    repairs: list[RepairLine] | None
+    activities: list[ActivityLine] | None
+
+
+PANEL_ROWS_MAX = 50
+
+
+def house_parking(ctx: Context, house_id: uuid.UUID) -> list[ParkingLine]:
+    """Spaces assigned to or rented by the house, then the house's vehicles."""
+    from core.property.parking import services as parking
+    from core.property.parking.models import ParkingArea, ParkingRental, ParkingSpace, Vehicle
+
+    with ctx.read(parking.PERM_VIEW) as s:
+        rented = dict(
+            s.execute(
+                select(ParkingRental.space_id, ParkingRental.end_date).where(
+                    ParkingRental.house_id == house_id, ParkingRental.status == parking.RENTAL_ACTIVE
+                )
+            ).all()
+        )
+        spaces = s.execute(
+            select(ParkingSpace, ParkingArea.name)
+            .join(ParkingArea, ParkingArea.id == ParkingSpace.area_id)
+            .where(
+                (ParkingSpace.house_id == house_id) | ParkingSpace.id.in_(list(rented) or [uuid.UUID(int=0)])
+            )
+            .order_by(ParkingArea.name, ParkingSpace.number)
+            .limit(PANEL_ROWS_MAX)
+        ).all()
+        plates = (
+            s.execute(
+                select(Vehicle.plate)
+                .where(Vehicle.house_id == house_id, Vehicle.active)
+                .order_by(Vehicle.plate)
+                .limit(PANEL_ROWS_MAX)
+            )
+            .scalars()
+            .all()
+        )
+    lines = [
+        ParkingLine(f"{area} {sp.number}", sp.kind, sp.status, "", rented.get(sp.id)) for sp, area in spaces
+    ]
+    return lines + [ParkingLine("", "", "", plate, None) for plate in plates]
+
+
+def house_repairs(ctx: Context, house_id: uuid.UUID) -> list[RepairLine]:
+    """The house's repair work orders that are not closed or cancelled, newest first."""
+    from core.property.repairs import services as repairs
+
+    orders = repairs.list_orders(ctx, house_id=house_id, limit=PANEL_ROWS_MAX)
+    return [
+        RepairLine(o.number, o.repair_type_code, o.description, o.status, o.created_at, o.complete_by)
+        for o in orders
+        if o.status not in repairs.MACHINE.terminal
+    ]
+
+
+def open_activities(ctx: Context, community_id: uuid.UUID) -> list[ActivityLine]:
+    """Published activities of the community that have not started, soonest first, with places taken."""
+    from sqlalchemy import func
+
+    from core.property.activities import services as activities
+    from core.property.activities.models import Activity, ActivitySignup
+
+    now = ctx.clock.now()
+    with ctx.read(activities.PERM_VIEW) as s:
+        rows = (
+            s.execute(
+                select(Activity)
+                .where(
+                    Activity.community_id == community_id,
+                    Activity.status == "published",
+                    Activity.starts_at > now,
+                )
+                .order_by(Activity.starts_at, Activity.id)
+                .limit(PANEL_ROWS_MAX)
+            )
+            .scalars()
+            .all()
+        )
+        counts: dict[tuple[uuid.UUID, str], int] = {}
+        if rows:
+            for aid, status, people in s.execute(
+                select(ActivitySignup.activity_id, ActivitySignup.status, func.sum(ActivitySignup.party_size))
+                .where(ActivitySignup.activity_id.in_([a.id for a in rows]))
+                .group_by(ActivitySignup.activity_id, ActivitySignup.status)
+            ).all():
+                counts[(aid, status)] = int(people or 0)
+    return [
+        ActivityLine(
+            a.id,
+            a.title,
+            a.place,
+            a.starts_at,
+            a.fee_fen,
+            a.capacity,
+            counts.get((a.id, "confirmed"), 0),
+            counts.get((a.id, "waitlisted"), 0),
+        )
+        for a in rows
+    ]
+
+
+def house_panels(ctx: Context, house_id: uuid.UUID) -> HousePanels:
+    """Everything the house view shows beside its bills; each panel only if the clerk may see it."""
+    from core.property.activities import services as activities
+    from core.property.parking import services as parking
+    from core.property.repairs import services as repairs
+
+    house = ps.get_house(ctx, house_id)
+    can = ctx.actor.can
+    return HousePanels(
+        deposits.list_deposits(ctx, house_id=house_id) if can(deposits.PERM_VIEW) else None,
+        house_parking(ctx, house_id) if can(parking.PERM_VIEW) else None,
+        house_repairs(ctx, house_id) if can(repairs.PERM_VIEW) else None,
+        open_activities(ctx, house.community_id) if can(activities.PERM_VIEW) else None,
+    )

@@ -1,5 +1,7 @@
-"""The property counter's screens: search as you type, the house (owners, bills with late fees, prepaid,
-receipts), the payment dialog (cash with change, POS, bank transfer), the receipt, and shift open/close."""
+"""The property counter's screens: search as you type, the house (owners, bills with late fees, prepaid, and
+the panels: receipts, refund requests, deposits, parking, open repairs, activities), the payment dialog (cash
+with change, POS, bank transfer, QR), the receipt with its print preview, refunds, shift open/close with the
+handover slip. The front desk's forms (refund request, repair, complaint, sign-up) are in frontdesk.py."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QShortcut, QTextDocument
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTableView,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -34,17 +37,34 @@ from PySide6.QtWidgets import (
 
 from core.clock import BUSINESS_TZ
 from core.context import Context
-from core.i18n import _
+from core.i18n import N_, _
 from core.payments import shifts
 from core.property import billing, counter
+from core.property.activities import services as activities
+from core.property.complaints import services as complaints
+from core.property.deposits import STATUS_LABELS as DEPOSIT_STATUS
 from core.property.lists import RECEIPTS
+from core.property.repairs import services as repairs
+from desktop import printing
+from desktop import settings as desktop_settings
 from desktop.models import PagedListModel, RowsModel
+from desktop.printing import PreviewDialog
+from desktop.property.frontdesk import ComplaintDialog, RefundRequestDialog, RepairDialog, SignupDialog
+from desktop.property.labels import (
+    BILL_STATUS,
+    HOUSE_STATUS,
+    RECEIPT_CHANNEL,
+    REPAIR_STATUS,
+    SPACE_KIND,
+    SPACE_STATUS,
+    label,
+)
 from desktop.qt import RIGHT, ErrorLabel, Tasks, error_text, money
 from desktop.shell import register_module
 
 SEARCH_DEBOUNCE_MS = 250
-CHANNEL_LABELS = (("cash", "Cash"), ("pos", "POS card"), ("bank_transfer", "Bank transfer"))
-QR_LABELS = (("wechat", "WeChat Pay"), ("alipay", "Alipay"))
+CHANNEL_LABELS = (("cash", N_("Cash")), ("pos", N_("POS card")), ("bank_transfer", N_("Bank transfer")))
+QR_LABELS = (("wechat", N_("WeChat Pay")), ("alipay", N_("Alipay")))
 PAY_CHANNELS = CHANNEL_LABELS + QR_LABELS
 CHANNEL_NAMES = dict(PAY_CHANNELS)
 QR_POLL_MS = 2000
@@ -62,6 +82,9 @@ def _table(model) -> QTableView:
     return t
 
 
+RECEIPT_HEADINGS = (N_("Item"), N_("Period"), N_("Quantity"), N_("Amount"))
+
+
 def receipt_html(r: billing.ReceiptView, site_name: str) -> str:
     """The receipt as Qt rich text: shown on screen and printed through QPrinter."""
     mark = f"<span style='color:#b00020'>【{r.copy_mark}】</span>" if r.copy_mark else ""
@@ -70,25 +93,29 @@ def receipt_html(r: billing.ReceiptView, site_name: str) -> str:
         f"<td align='right'>{money(ln.amount_fen)}</td></tr>"
         for ln in r.lines
     )
-    issued = r.issued_at.strftime("%Y-%m-%d %H:%M") if r.issued_at else ""
+    heads = "".join(f"<th>{_(h)}</th>" for h in RECEIPT_HEADINGS)
+    issued = r.issued_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M") if r.issued_at else ""
     return (
         f"<h2 align='center'>{site_name} {_('Receipt')} {mark}</h2>"
         f"<p>{_('Receipt no.')}: <b>{r.receipt_no}</b> &nbsp; {_('House')}: {r.house_code}"
         f" &nbsp; {_('Payer')}: {r.payer}</p>"
         f"<table width='100%' border='1' cellspacing='0' cellpadding='3'>"
-        f"<tr><th>{_('Item')}</th><th>{_('Period')}</th><th>{_('Quantity')}</th><th>{_('Amount')}</th></tr>"
+        f"<tr>{heads}</tr>"
         f"{rows}<tr><td colspan='3'><b>{_('Total')}</b> {r.total_upper}</td>"
         f"<td align='right'><b>{money(r.total_fen)}</b></td></tr></table>"
-        f"<p>{_('Channel')}: {r.channel} &nbsp; {_('Cashier')}: {r.cashier} &nbsp; {issued}</p>"
+        f"<p>{_('Channel')}: {label(RECEIPT_CHANNEL, r.channel)} &nbsp; {_('Cashier')}: {r.cashier} &nbsp; {issued}</p>"
     )
 
 
 class ReceiptDialog(QDialog):
-    """The receipt on screen; Ctrl+P prints it (to a PDF file at least), Ctrl+S saves the reports PDF."""
+    """The receipt on screen; Ctrl+P opens the print preview (print, page setup, on the paper chosen in the
+    settings), Ctrl+S saves the receipt as the reports module renders it (PDF)."""
 
     def __init__(self, ctx: Context, receipt: billing.ReceiptView, parent=None, change_fen: int = 0) -> None:
         super().__init__(parent)
         self.ctx, self.receipt = ctx, receipt
+        self.settings = desktop_settings.load(ctx)
+        self.preview: PreviewDialog | None = None
         self.setWindowTitle(_("Receipt {no}").format(no=receipt.receipt_no))
         self.view = QTextBrowser()
         self.view.setObjectName("receipt_view")
@@ -101,9 +128,9 @@ class ReceiptDialog(QDialog):
             layout.addWidget(change)
         layout.addWidget(self.view)
         row = QHBoxLayout()
-        self.print_btn = QPushButton(_("Print (Ctrl+P)"))
+        self.print_btn = QPushButton(_("Print preview (Ctrl+P)"))
         self.print_btn.setShortcut(QKeySequence("Ctrl+P"))
-        self.print_btn.clicked.connect(lambda: self.print_to_pdf())
+        self.print_btn.clicked.connect(lambda: self.print_preview())
         self.pdf_btn = QPushButton(_("Save PDF (Ctrl+S)"))
         self.pdf_btn.setShortcut(QKeySequence("Ctrl+S"))
         self.pdf_btn.clicked.connect(lambda: self.save_pdf())
@@ -122,26 +149,35 @@ class ReceiptDialog(QDialog):
         except Exception:
             return ""
 
-    def print_to_pdf(self, path: str | None = None) -> str | None:
-        """Print through QPrinter; without a printer chosen, into a PDF file."""
-        from PySide6.QtPrintSupport import QPrinter
+    def html(self) -> str:
+        return receipt_html(self.receipt, self._site())
 
+    def print_preview(self, show: bool = True) -> PreviewDialog:
+        """The print preview on the receipt paper of the settings (三联: one page per ply)."""
+        dlg = PreviewDialog(
+            self.html(),
+            self.settings.paper,
+            _("Print receipt {no}").format(no=self.receipt.receipt_no),
+            self.settings.printer,
+            self,
+        )
+        self.preview = dlg
+        if show:
+            dlg.open()
+        return dlg
+
+    def print_to_pdf(self, path: str | None = None) -> str | None:
+        """What the preview prints, into a PDF file instead of the printer."""
         if path is None:
             path, _f = QFileDialog.getSaveFileName(
                 self, _("Print to PDF"), f"{self.receipt.receipt_no}.pdf", "PDF (*.pdf)"
             )
             if not path:
                 return None
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-        printer.setOutputFileName(path)
-        doc = QTextDocument()
-        doc.setHtml(receipt_html(self.receipt, self._site()))
-        doc.print_(printer)
-        return path
+        return printing.save_pdf(self.html(), path, self.settings.paper)
 
-    def save_pdf(self, path: str | None = None, layout: str = "A5") -> str | None:
-        """The receipt as the reports module renders it (A5 by default)."""
+    def save_pdf(self, path: str | None = None, layout: str | None = None) -> str | None:
+        """The receipt as the reports module renders it, on the paper of the settings."""
         from reports.receipts import ReceiptData, render_receipt
 
         if path is None:
@@ -152,7 +188,7 @@ class ReceiptDialog(QDialog):
                 return None
         try:
             data = ReceiptData.from_view(self.receipt, self._site())
-            Path(path).write_bytes(render_receipt(data, layout))
+            Path(path).write_bytes(render_receipt(data, layout or self.settings.paper))
         except Exception as exc:
             self.error.show_error(exc)
             return None
@@ -181,13 +217,14 @@ class PayDialog(QDialog):
         self.total_label = QLabel(money(total))
         self.total_label.setObjectName("total_label")
         self.total_label.setStyleSheet("font-size: 22px; font-weight: bold;")
+        self.total_label.setAlignment(RIGHT)
         self.amount = QLineEdit(money(total).lstrip("¥"))
         self.amount.setObjectName("amount")
         self.amount.setAlignment(RIGHT)
         self.channel = QComboBox()
         self.channel.setObjectName("channel")
-        for code, label in PAY_CHANNELS:
-            self.channel.addItem(_(label), code)
+        for code, name in PAY_CHANNELS:
+            self.channel.addItem(_(name), code)
         self.tendered = QLineEdit()
         self.tendered.setObjectName("tendered")
         self.tendered.setAlignment(RIGHT)
@@ -199,9 +236,13 @@ class PayDialog(QDialog):
         self.error = ErrorLabel()
         self.error.setObjectName("pay_error")
         form = QFormLayout()
-        form.addRow(_("Bills chosen"), QLabel(str(len(self.lines))))
-        form.addRow(_("Bills due"), QLabel(money(self.due_fen)))
-        form.addRow(_("Late fees to today"), QLabel(money(self.late_fen)))
+        chosen = QLabel(f"{len(self.lines):,}")
+        chosen.setAlignment(RIGHT)
+        form.addRow(_("Bills chosen"), chosen)
+        for text, fen in ((_("Bills due"), self.due_fen), (_("Late fees to today"), self.late_fen)):
+            value = QLabel(money(fen))
+            value.setAlignment(RIGHT)
+            form.addRow(text, value)
         form.addRow(_("Total"), self.total_label)
         form.addRow(_("Amount received (over the total goes to prepaid)"), self.amount)
         form.addRow(_("Channel (Ctrl+1 to Ctrl+5)"), self.channel)
@@ -231,6 +272,7 @@ class PayDialog(QDialog):
         self.tendered.textChanged.connect(self._recalc)
         self._channel_changed()
         self.tendered.setFocus()
+        self.setMinimumWidth(460)
 
     def _channel_changed(self) -> None:
         cash = self.channel.currentData() == "cash"
@@ -483,14 +525,14 @@ class CloseShiftDialog(QDialog):
         for ch, fen in sorted(expected.items()):
             lab = QLabel(money(fen))
             lab.setAlignment(RIGHT)
-            exp.addRow(_("Expected {channel}").format(channel=ch), lab)
+            exp.addRow(_("Expected {channel}").format(channel=_(CHANNEL_NAMES.get(ch, ch))), lab)
         self.counted = QLabel(money(0))
         self.counted.setAlignment(RIGHT)
         self.diff = QLabel()
         self.diff.setObjectName("difference")
         self.diff.setAlignment(RIGHT)
         exp.addRow(_("Cash counted"), self.counted)
-        exp.addRow(_("Difference"), self.diff)
+        exp.addRow(_("Cash difference"), self.diff)
         self.reason = QLineEdit()
         self.reason.setObjectName("reason")
         exp.addRow(_("Reason for a difference"), self.reason)
@@ -504,6 +546,7 @@ class CloseShiftDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.confirm)
         self._recalc()
+        self.setMinimumWidth(460)
 
     def counted_fen(self) -> int:
         return sum(d * s.value() for d, s in self.spins.items())
@@ -512,6 +555,9 @@ class CloseShiftDialog(QDialog):
         self.counted.setText(money(self.counted_fen()))
         d = self.counted_fen() - self.expected_cash
         self.diff.setText(money(d) + ("" if d == 0 else (_(" (over)") if d > 0 else _(" (short)"))))
+
+    def cash_count(self) -> dict[int, int]:
+        return {d: s.value() for d, s in self.spins.items() if s.value()}
 
     def submit(self) -> None:
         counted = {str(d): s.value() for d, s in self.spins.items() if s.value()}
@@ -530,12 +576,12 @@ class CloseShiftDialog(QDialog):
 
 
 SUMMARY_COLUMNS = [
-    ("Channel", "text", lambda c: c.channel),
-    ("Payments", "int", lambda c: c.payments),
-    ("Taken", "fen", lambda c: c.paid_fen),
-    ("Refunds", "int", lambda c: c.refunds),
-    ("Refunded", "fen", lambda c: c.refunded_fen),
-    ("Net", "fen", lambda c: c.net_fen),
+    (N_("Channel"), "text", lambda c: c.channel),
+    (N_("Payments"), "int", lambda c: c.payments),
+    (N_("Taken"), "fen", lambda c: c.paid_fen),
+    (N_("Refunds"), "int", lambda c: c.refunds),
+    (N_("Refunded"), "fen", lambda c: c.refunded_fen),
+    (N_("Net"), "fen", lambda c: c.net_fen),
 ]
 
 
@@ -579,26 +625,76 @@ class SummaryDialog(QDialog):
 
 
 HIT_COLUMNS = [
-    ("House", "text", lambda h: h.house_code),
-    ("Community", "text", lambda h: h.community),
-    ("Owner", "text", lambda h: h.owner),
-    ("Phone", "text", lambda h: h.phone),
+    (N_("House"), "text", lambda h: h.house_code),
+    (N_("Community"), "text", lambda h: h.community),
+    (N_("Owner"), "text", lambda h: h.owner),
+    (N_("Phone"), "text", lambda h: h.phone),
 ]
 LINE_COLUMNS = [
-    ("Bill no.", "text", lambda ln: ln[0].bill_no),
-    ("Item", "text", lambda ln: ln[0].item_name),
-    ("Period", "text", lambda ln: ln[0].period),
-    ("Due date", "date", lambda ln: ln[0].due_date),
-    ("Outstanding", "fen", lambda ln: ln[0].outstanding_fen),
-    ("Late fee", "fen", lambda ln: ln[1]),
+    (N_("Bill no."), "text", lambda ln: ln[0].bill_no),
+    (N_("Item"), "text", lambda ln: ln[0].item_name),
+    (N_("Period"), "text", lambda ln: ln[0].period),
+    (N_("Due date"), "date", lambda ln: ln[0].due_date),
+    (N_("Outstanding"), "fen", lambda ln: ln[0].outstanding_fen),
+    (N_("Late fee"), "fen", lambda ln: ln[1]),
 ]
 BILL_COLUMNS = [
-    ("Bill no.", "text", lambda b: b.bill_no),
-    ("Period", "text", lambda b: b.period),
-    ("Due date", "date", lambda b: b.due_date),
-    ("Amount", "fen", lambda b: b.amount_fen),
-    ("Paid", "fen", lambda b: b.paid_fen),
-    ("Status", "text", lambda b: _(b.status)),
+    (N_("Bill no."), "text", lambda b: b.bill_no),
+    (N_("Period"), "text", lambda b: b.period),
+    (N_("Due date"), "date", lambda b: b.due_date),
+    (N_("Amount"), "fen", lambda b: b.amount_fen),
+    (N_("Paid"), "fen", lambda b: b.paid_fen),
+    (N_("Status"), "text", lambda b: label(BILL_STATUS, b.status)),
+]
+
+
+REFUND_STATUS = {
+    "pending": N_("waiting for approval"),
+    "approved": N_("approved — pay out"),
+    "rejected": N_("rejected"),
+    "withdrawn": N_("withdrawn"),
+    "paid": N_("paid out"),
+}
+REFUND_COLUMNS = [
+    (N_("Receipt no."), "text", lambda r: r.receipt_no),
+    (N_("Amount"), "fen", lambda r: r.amount_fen),
+    (N_("Status"), "text", lambda r: _(REFUND_STATUS.get(r.status, r.status))),
+    (N_("Asked by"), "text", lambda r: r.requested_by),
+    (N_("Asked at"), "datetime", lambda r: r.requested_at),
+    (N_("Reason"), "text", lambda r: r.reason),
+]
+DEPOSIT_COLUMNS = [
+    (N_("Item"), "text", lambda d: d.item_name),
+    (N_("Period"), "text", lambda d: d.period),
+    (N_("Paid"), "fen", lambda d: d.paid_fen),
+    (N_("Refunded"), "fen", lambda d: d.refunded_fen),
+    (N_("Deducted"), "fen", lambda d: d.deducted_fen),
+    (N_("Deposit held"), "fen", lambda d: d.balance_fen),
+    (N_("Status"), "text", lambda d: label(DEPOSIT_STATUS, d.status)),
+]
+PARKING_COLUMNS = [
+    (N_("Space"), "text", lambda p: p.space),
+    (N_("Kind"), "text", lambda p: label(SPACE_KIND, p.kind)),
+    (N_("Status"), "text", lambda p: label(SPACE_STATUS, p.status)),
+    (N_("Rented until"), "date", lambda p: p.until),
+    (N_("Vehicle"), "text", lambda p: p.plate),
+]
+REPAIR_COLUMNS = [
+    (N_("Work order"), "text", lambda r: r.number),
+    (N_("Kind"), "text", lambda r: r.repair_type),
+    (N_("Status"), "text", lambda r: label(REPAIR_STATUS, r.status)),
+    (N_("Reported"), "datetime", lambda r: r.created_at),
+    (N_("Due"), "datetime", lambda r: r.complete_by),
+    (N_("Description"), "text", lambda r: r.description),
+]
+ACTIVITY_COLUMNS = [
+    (N_("Activity"), "text", lambda a: a.title),
+    (N_("Starts"), "datetime", lambda a: a.starts_at),
+    (N_("Place"), "text", lambda a: a.place),
+    (N_("Activity fee"), "fen", lambda a: a.fee_fen),
+    (N_("Capacity"), "int", lambda a: a.capacity),
+    (N_("Places taken"), "int", lambda a: a.confirmed),
+    (N_("On waiting list"), "int", lambda a: a.waiting),
 ]
 
 
@@ -615,6 +711,10 @@ class PropertyCounter(QWidget):
         self.detail: counter.HouseDetail | None = None
         self.search_seq = 0
         self.last_dialog: QDialog | None = None
+        self.panels: counter.HousePanels | None = None
+        self.notice = ""
+        self.last_closed_shift: shifts.ShiftView | None = None
+        self.last_cash_count: dict[int, int] = {}
         self._build()
 
     # --- CounterModule
@@ -631,9 +731,15 @@ class PropertyCounter(QWidget):
             (_("Find (Ctrl+F)"), "Ctrl+F", "property.view", self.activate),
             (_("Take payment (F5)"), "F5", billing.PERM_PAY, self.pay_selected),
             (_("Reprint receipt 补打 (F6)"), "F6", billing.PERM_PAY, self.reprint),
-            (_("Void receipt (F7)"), "F7", billing.PERM_VOID, self.void),
+            (_("Void receipt (F7)"), "F7", counter.PERM_VOID, self.void),
+            (_("Ask for a refund (Ctrl+R)"), "Ctrl+R", counter.PERM_REFUND, self.request_refund),
+            (_("Pay out approved refund (Ctrl+Shift+R)"), "Ctrl+Shift+R", counter.PERM_REFUND, self.pay_out),
+            (_("Repair request (F2)"), "F2", repairs.PERM_REPORT, self.register_repair),
+            (_("Complaint (F3)"), "F3", complaints.PERM_SUBMIT, self.register_complaint),
+            (_("Activity sign-up (F4)"), "F4", activities.PERM_SIGNUP, self.sign_up),
             (_("Open shift (F9)"), "F9", "payments.shift.open", self.open_shift),
             (_("Close shift (F10)"), "F10", "payments.shift.close", self.close_shift),
+            (_("Print handover slip (Ctrl+H)"), "Ctrl+H", "payments.shift.close", self.print_handover),
             (_("Today's summary (F8)"), "F8", "payments.view", self.show_summary),
         ]
         out = []
@@ -715,10 +821,43 @@ class PropertyCounter(QWidget):
         row.addWidget(self.pay_btn)
         rv.addLayout(row)
         rv.addWidget(self.action_error)
-        rv.addWidget(QLabel(_("Bills (unpaid first)")))
-        rv.addWidget(self.bills_view, 2)
-        rv.addWidget(QLabel(_("Receipts (F6 reprint, F7 void)")))
-        rv.addWidget(self.receipts_view, 2)
+        self.refunds = RowsModel(REFUND_COLUMNS)
+        self.refunds_view = _table(self.refunds)
+        self.deposits = RowsModel(DEPOSIT_COLUMNS)
+        self.parking = RowsModel(PARKING_COLUMNS)
+        self.repairs = RowsModel(REPAIR_COLUMNS)
+        self.activities = RowsModel(ACTIVITY_COLUMNS)
+        self.panel_tabs = QTabWidget()
+        self.panel_tabs.setObjectName("panel_tabs")
+        self.panel_views: dict[str, QTableView] = {}
+        for key, title, view in (
+            ("bills", _("Bills"), self.bills_view),
+            ("receipts", _("House receipts"), self.receipts_view),
+            ("refunds", _("Refund requests"), self.refunds_view),
+            ("deposits", _("Deposits"), _table(self.deposits)),
+            ("parking", _("Parking"), _table(self.parking)),
+            ("repairs", _("Open repairs"), _table(self.repairs)),
+            ("activities", _("Activities open"), _table(self.activities)),
+        ):
+            self.panel_views[key] = view
+            self.panel_tabs.addTab(view, title)
+        # Alt+1 … Alt+7 switch the panels.
+        for i in range(self.panel_tabs.count()):
+            QShortcut(QKeySequence(f"Alt+{i + 1}"), self, lambda i=i: self.panel_tabs.setCurrentIndex(i))
+        self.panel_note = QLabel()
+        self.panel_note.setObjectName("panel_note")
+        self.panel_note.setStyleSheet("color: #666;")
+        keys = QLabel(
+            _(
+                "Alt+1…Alt+7 panels · F6 reprint · F7 void · Ctrl+R refund · F2 repair · F3 complaint · "
+                "F4 activity sign-up"
+            )
+        )
+        keys.setStyleSheet("color: #666;")
+        keys.setWordWrap(True)
+        rv.addWidget(self.panel_tabs, 4)
+        rv.addWidget(self.panel_note)
+        rv.addWidget(keys)
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(right)
@@ -781,7 +920,7 @@ class PropertyCounter(QWidget):
                 area=f"{h.building_area_dm2 / 100:,.2f}",
                 inner=f"{h.inner_area_dm2 / 100:,.2f}",
                 layout=h.layout,
-                status=_(h.status),
+                status=label(HOUSE_STATUS, h.status),
             )
         )
         self.prepaid.setText(_("Prepaid balance: {amount}").format(amount=money(d.prepaid_fen)))
@@ -790,7 +929,46 @@ class PropertyCounter(QWidget):
         self.receipts.set_filters({"house_id": str(h.id)})
         self.pay_btn.setEnabled(self.ctx.actor.can(billing.PERM_PAY))
         self._update_due()
+        if self.notice:  # what just happened (a QR payment settled) stays readable after the refresh
+            self.due_label.setText(self.notice)
+            self.notice = ""
         self.lines_view.setFocus()
+        self.load_panels(h.id)
+
+    def load_panels(self, house_id: uuid.UUID) -> None:
+        """Deposits, parking, open repairs, activities and refund requests, read off the UI thread."""
+        job_ctx = self.ctx.as_actor(self.ctx.actor)
+
+        def read():
+            panels = counter.house_panels(job_ctx, house_id)
+            refunds = (
+                counter.refund_requests(job_ctx, house_id) if job_ctx.actor.can("workflow.view") else None
+            )
+            return panels, refunds
+
+        def done(result) -> None:
+            panels, refunds = result
+            if self.detail is None or self.detail.house.id != house_id:
+                return  # another house was opened meanwhile
+            self.panels = panels
+            hidden = []
+            for key, model, rows in (
+                ("deposits", self.deposits, panels.deposits),
+                ("parking", self.parking, panels.parking),
+                ("repairs", self.repairs, panels.repairs),
+                ("activities", self.activities, panels.activities),
+                ("refunds", self.refunds, refunds),
+            ):
+                model.set_rows(rows or [])
+                index = self.panel_tabs.indexOf(self.panel_views[key])
+                self.panel_tabs.setTabEnabled(index, rows is not None)
+                if rows is None:
+                    hidden.append(self.panel_tabs.tabText(index))
+            self.panel_note.setText(
+                _("Your roles do not cover: {panels}").format(panels=", ".join(hidden)) if hidden else ""
+            )
+
+        self.tasks.run(read, done, self.action_error.show_error)
 
     def _update_due(self) -> None:
         chosen = self.lines.checked_items()
@@ -821,7 +999,7 @@ class PropertyCounter(QWidget):
             return
         r = dlg.result
         if not isinstance(r, counter.PaymentResult):  # a QR order: the hub's notice settles the bills
-            self.due_label.setText(_("Paid by QR code: order {no}").format(no=r.order_no))
+            self.notice = _("Paid by QR code: order {no}").format(no=r.order_no)
             self.open_house(dlg.house_id)
             return
         self.open_house(r.receipt.house_id)
@@ -921,9 +1099,167 @@ class PropertyCounter(QWidget):
 
         dlg = CloseShiftDialog(self.ctx, self.tasks, s, expected_by_channel(self.ctx, s), self)
         self.last_dialog = dlg
-        dlg.finished.connect(lambda _c: self.refresh_shift())
+        dlg.finished.connect(lambda code: self._shift_closed(dlg, code))
         dlg.open()
         return dlg
+
+    def _shift_closed(self, dlg: CloseShiftDialog, code: int) -> None:
+        self.refresh_shift()
+        if code == QDialog.DialogCode.Accepted and dlg.result is not None:
+            self.last_closed_shift = dlg.result
+            self.last_cash_count = dlg.cash_count()
+            self.shift_label.setText(self.shift_label.text() + "  " + _("Ctrl+H prints the handover slip."))
+
+    def print_handover(self) -> PreviewDialog | None:
+        """交班单 of the shift just closed, in the print preview (A4)."""
+        self.action_error.clear_error()
+        sh = self.last_closed_shift
+        if sh is None:
+            self.action_error.show_error(_("Close your shift first (F10); then print its handover slip."))
+            return None
+        try:
+            html = handover_html(self.ctx, sh, self.last_cash_count)
+        except Exception as exc:
+            self.action_error.show_error(exc)
+            return None
+        st = desktop_settings.load(self.ctx)
+        dlg = PreviewDialog(html, "A4", _("Shift handover {no}").format(no=sh.shift_no), st.printer, self)
+        self.last_dialog = dlg
+        dlg.open()
+        return dlg
+
+    # --- refunds
+    def request_refund(self) -> RefundRequestDialog | None:
+        self.action_error.clear_error()
+        rid = self._selected_receipt_id()
+        if rid is None:
+            self.action_error.show_error(_("Choose a receipt first."))
+            return None
+        try:
+            receipt = billing.get_receipt(self.ctx, rid)
+        except Exception as exc:
+            self.action_error.show_error(exc)
+            return None
+        dlg = RefundRequestDialog(self.ctx, self.tasks, receipt, self)
+        self.last_dialog = dlg
+        dlg.finished.connect(lambda code: self._after_form(dlg, code, "refunds"))
+        dlg.open()
+        return dlg
+
+    def pay_out(self) -> None:
+        """Pay out the chosen (or the first) approved refund request of the house."""
+        self.action_error.clear_error()
+        idx = self.refunds_view.currentIndex()
+        rows = self.refunds.items
+        chosen = rows[idx.row()] if idx.isValid() else next((r for r in rows if r.status == "approved"), None)
+        if chosen is None:
+            self.action_error.show_error(_("This house has no approved refund to pay out."))
+            return
+        job_ctx = self.ctx.as_actor(self.ctx.actor)
+
+        def done(view) -> None:
+            self.open_house(view.house_id)
+            self.show_receipt(view)
+
+        self.tasks.run(lambda: counter.pay_out_refund(job_ctx, chosen.id), done, self.action_error.show_error)
+
+    # --- front desk
+    def _house_or_error(self) -> counter.HouseDetail | None:
+        self.action_error.clear_error()
+        if self.detail is None:
+            self.action_error.show_error(_("Find and open a house first."))
+        return self.detail
+
+    def _after_form(self, dlg, code: int, panel: str) -> None:
+        if code != QDialog.DialogCode.Accepted or self.detail is None:
+            return
+        if panel in self.panel_views:
+            self.panel_tabs.setCurrentWidget(self.panel_views[panel])
+        self.load_panels(self.detail.house.id)
+        v = dlg.result_view
+        text = {
+            "refunds": lambda: _("Refund of receipt {no} asked for; it waits for approval.").format(
+                no=v.receipt_no
+            ),
+            "repairs": lambda: _("Repair request {no} registered.").format(no=v.number),
+            "complaints": lambda: _("Complaint {no} registered.").format(no=v.number),
+            "activities": lambda: (
+                _("Signed up: place confirmed.")
+                if v.status == "confirmed"
+                else _("The activity is full: on the waiting list as number {n}.").format(n=v.queue_no)
+            ),
+        }
+        self.due_label.setText(text.get(panel, lambda: "")())
+
+    def register_repair(self) -> RepairDialog | None:
+        d = self._house_or_error()
+        if d is None:
+            return None
+        try:
+            types = repairs.list_repair_types(self.ctx)
+        except Exception as exc:
+            self.action_error.show_error(exc)
+            return None
+        dlg = RepairDialog(self.ctx, self.tasks, d, types, self)
+        self.last_dialog = dlg
+        dlg.finished.connect(lambda code: self._after_form(dlg, code, "repairs"))
+        dlg.open()
+        return dlg
+
+    def register_complaint(self) -> ComplaintDialog | None:
+        d = self._house_or_error()
+        if d is None:
+            return None
+        dlg = ComplaintDialog(self.ctx, self.tasks, d, self)
+        self.last_dialog = dlg
+        dlg.finished.connect(lambda code: self._after_form(dlg, code, "complaints"))
+        dlg.open()
+        return dlg
+
+    def sign_up(self) -> SignupDialog | None:
+        d = self._house_or_error()
+        if d is None:
+            return None
+        try:
+            open_now = counter.open_activities(self.ctx, d.house.community_id)
+        except Exception as exc:
+            self.action_error.show_error(exc)
+            return None
+        dlg = SignupDialog(self.ctx, self.tasks, d, open_now, self)
+        self.last_dialog = dlg
+        dlg.finished.connect(lambda code: self._after_form(dlg, code, "activities"))
+        dlg.open()
+        return dlg
+
+
+def handover_html(ctx: Context, shift: shifts.ShiftView, cash_count: dict[int, int]) -> str:
+    """The handover slip (交班单) of a closed shift as the reports module lays it out, as rich text."""
+    from reports.shift import ChannelTakings, ShiftHandoverData, handover_report
+
+    summary = counter.shift_summary(ctx, shift)
+    try:
+        site = ctx.site.name
+    except Exception:
+        site = ""
+    data = ShiftHandoverData(
+        site_name=site,
+        shift_no=shift.shift_no,
+        cashier=shift.cashier,
+        business_date=shift.business_date,
+        opened_at=shift.opened_at,
+        closed_at=shift.closed_at,
+        float_fen=shift.float_fen,
+        takings=[
+            ChannelTakings(c.channel, c.payments, c.paid_fen, c.refunds, c.refunded_fen)
+            for c in summary.channels
+        ],
+        counted_cash_fen=shift.counted_fen,
+        cash_count=cash_count,
+        difference_reason=shift.difference_reason or "",
+    )
+    report = handover_report(data)
+    report.site_name = site
+    return printing.report_html(report)
 
 
 register_module(PropertyCounter)
