@@ -25,6 +25,7 @@ from core.context import Actor, Context
 from core.i18n import _
 from core.security import services as security
 from desktop.qt import ErrorLabel, Tasks, busy_bar
+from desktop.sync_status import SyncIndicator
 
 
 class CounterModule(Protocol):
@@ -139,6 +140,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.who = QLabel()
         self.statusBar().addWidget(self.who)
+        self.sync = SyncIndicator(self.tasks, self)
+        self.statusBar().addPermanentWidget(self.sync.label)
         self.setCentralWidget(self.stack)
         self.resize(1200, 760)
         self.start(actor)
@@ -158,6 +161,8 @@ class MainWindow(QMainWindow):
         self.lock_action = self._action(session, _("Lock screen"), "F12", self.lock)
         self._action(session, _("Switch user"), "Ctrl+Shift+U", self.switch_user)
         self._action(session, _("Settings (Ctrl+,)"), "Ctrl+,", self.open_settings)
+        if actor.can("sync.run"):
+            self._action(session, _("Sync now"), "Ctrl+Shift+Y", self.sync.sync_now)
         self._action(session, _("Quit"), "Ctrl+Q", self.close)
         for factory in module_factories():
             module = factory(self._ctx, self.tasks, self)
@@ -187,6 +192,7 @@ class MainWindow(QMainWindow):
         )
         self.setWindowTitle(_("Anju counter — {site}").format(site=self._site_name()))
         self.stack.setCurrentIndex(0)
+        self.sync.set_context(self._ctx)
         self.user_changed.emit(actor)
         if self.modules:
             self.modules[0].activate()
