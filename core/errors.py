@@ -37,6 +37,9 @@ class ValidationError(AnjuError):
     default_message = N_("The input is not valid.")
 
     def __init__(self, message: str | None = None, /, *, field: str | None = None, **kw: Any) -> None:
+        # `field` names the input at fault for the UI, and fills a `{field}` placeholder of the message.
+        if field is not None and message is not None and "{field}" in message:
+            kw.setdefault("field", field)
         super().__init__(message, **kw)
         self.field = field
 

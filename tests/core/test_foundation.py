@@ -177,3 +177,12 @@ def test_utc_datetimes_round_trip_aware(ctx):
         at = s.execute(select(AuditRecord.at).order_by(AuditRecord.seq.desc())).scalars().first()
     assert at.tzinfo is not None and at.utcoffset().total_seconds() == 0
     assert at == ctx.clock.now()
+
+
+def test_a_validation_message_naming_its_field_shows_the_field():
+    from core.errors import ValidationError
+
+    err = ValidationError("Please fill in {field}.", field="title")
+    assert (err.field, err.message("en")) == ("title", "Please fill in title.")
+    plain = ValidationError("A name is required.", field="name")
+    assert plain.message("en") == "A name is required." and "field" not in plain.params
