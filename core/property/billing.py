@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from core.clock import today
 from core.context import Actor, Context
 from core.db import sequences
-from core.db.bulk import binder, binds_uuid_as_hex, insert_rows
+from core.db.bulk import binder, binds_uuid_as_hex, gc_paused, insert_rows
 from core.errors import Conflict, NotFound, StateError, ValidationError
 from core.i18n import N_
 from core.ids import new_id, new_id_ints, new_ids
@@ -440,20 +440,45 @@ class BillRunResult:
     amount_fen: int
 
 
-@dataclass(slots=True)
-class _Line:
-    house: object  # raw house id as the driver returns it
-    building: object
-    community: object
-    item: FeeItem
-    source_ref: str
-    start: date
-    end: date
-    quantity: str
-    unit_price: str
-    gross_fen: int
-    discount_fen: int
-    due: date
+# A bill line on its way to the database is a plain tuple (a bill run makes 400,000 of them, and a tuple costs a
+# fraction of an object), its ids and dates already in driver form; `due` is also kept as a date to compare.
+_HOUSE, _BUILDING, _COMMUNITY, _ITEM, _REF, _START, _END, _QTY, _UNIT, _GROSS, _DISCOUNT, _DUE, _DUE_RAW = (
+    range(13)
+)
+
+
+class _Binds:
+    """Driver-form values of one session: ids (hex text on SQLite, uuid on PostgreSQL) and dates (cached)."""
+
+    def __init__(self, session: Session) -> None:
+        self.id = binder(session, _LINES.c.id)
+        self._bind_date = binder(session, _LINES.c.period_start)
+        self._dates: dict[date, object] = {}
+
+    def date(self, value: date) -> object:
+        got = self._dates.get(value)
+        if got is None:
+            got = self._dates[value] = self._bind_date(value)
+        return got
+
+
+def _line(
+    b: _Binds,
+    house: uuid.UUID,
+    building: uuid.UUID,
+    community: uuid.UUID,
+    item: FeeItem,
+    ref: str,
+    start: date,
+    end: date,
+    quantity: str,
+    unit_price: str,
+    gross_fen: int,
+    due: date,
+) -> tuple:
+    """One bill line tuple from ordinary values (the meter, parking and one-off paths: a few lines each)."""
+    return (b.id(house), b.id(building), b.id(community), b.id(item.id), ref, b.date(start), b.date(end),
+            quantity, unit_price, gross_fen, 0, due, b.date(due))  # fmt: skip
 
 
 def _fast_ids(session: Session, count: int) -> list:
@@ -475,9 +500,9 @@ def _as_date(value: object) -> date:
 
 
 def _discounts(
-    s: Session, community_id: uuid.UUID, period: str, raw
-) -> dict[tuple[object, uuid.UUID], Discount]:
-    """Approved discounts in force for `period`: (raw house id or None for every house, item id) → discount."""
+    s: Session, community_id: uuid.UUID, period: str, b: _Binds
+) -> dict[tuple[object, object], Discount]:
+    """Approved discounts in force for `period`: (raw house id or None for every house, raw item id) → discount."""
     rows = s.execute(
         select(Discount)
         .where(
@@ -488,84 +513,124 @@ def _discounts(
         )
         .order_by(Discount.created_at)
     ).scalars()
-    return {(raw(d.house_id) if d.house_id else None, d.fee_item_id): d for d in rows}
+    return {(b.id(d.house_id) if d.house_id else None, b.id(d.fee_item_id)): d for d in rows}
 
 
-def _apply_discount(line: _Line, discounts: dict) -> None:
-    d = discounts.get((line.house, line.item.id)) or discounts.get((None, line.item.id))
-    if d is not None:
-        line.discount_fen = rules.discount_fen(line.gross_fen, d.kind, Decimal(d.rate_off), d.reduction_fen)
+def _discounted(line: tuple, discounts: dict) -> tuple:
+    d = discounts.get((line[_HOUSE], line[_ITEM])) or discounts.get((None, line[_ITEM]))
+    if d is None:
+        return line
+    off = rules.discount_fen(line[_GROSS], d.kind, Decimal(d.rate_off), d.reduction_fen)
+    return (*line[:_DISCOUNT], off, *line[_DISCOUNT + 1 :])
 
 
-def _periodic_lines(s: Session, community: Community, item: FeeItem, p: rules.Period, raw) -> list[_Line]:
-    """Lines for the houses of `community` not yet charged `item` for `p` (one anti-join, set-based)."""
-    span = rules.cycle_span(item.cycle, item.billing_mode, p)
-    if span is None:
+def _periodic_lines(
+    s: Session, community: Community, items: Sequence[FeeItem], p: rules.Period, b: _Binds
+) -> list:
+    """Lines of the periodic `items` due in `p` for the houses of `community` not yet charged them.
+
+    One pass over the community's houses for all the items: a column per item says whether the house is
+    chargeable for it and not yet charged (one index probe of the unique (house, item, period, source) key).
+    """
+    due_items = [
+        (i, span) for i in items if (span := rules.cycle_span(i.cycle, i.billing_mode, p)) is not None
+    ]
+    if not due_items:
         return []
-    start, end = span
-    due = (start if item.billing_mode == "advance" else end) + timedelta(days=item.due_days)
-    bind_date = binder(s, _LINES.c.period_start)
-    area_col = {"building_area": "building_area_dm2", "inner_area": "inner_area_dm2"}.get(
-        item.rule, "building_area_dm2"
-    )
-    use_clause = "AND h.use = :use " if item.applies_to_use else ""
-    sql = (
-        f"SELECT h.id, h.building_id, h.{area_col}, "
-        "CASE WHEN h.charge_start_on > :start THEN h.charge_start_on END "
-        "FROM prop_houses h WHERE h.community_id = :community AND h.status <> 'unsold' "
-        "AND h.charge_start_on IS NOT NULL AND h.charge_start_on <= :end "
-        f"{use_clause}"
-        "AND NOT EXISTS (SELECT 1 FROM prop_bill_lines l WHERE l.house_id = h.id AND l.fee_item_id = :item "
-        "AND l.period = :period AND l.source_ref = '')"
-    )
+    cols = []
     params = {
-        "start": bind_date(start),
-        "end": bind_date(end),
-        "community": raw(community.id),
-        "item": raw(item.id),
+        "community": b.id(community.id),
         "period": str(p),
+        "last": b.date(max(end for _i, (_start, end) in due_items)),
     }
-    if item.applies_to_use:
-        params["use"] = item.applies_to_use
-    rows = s.execute(sql_text(sql), params).all()
-    full = rules.month_fraction(start, end, None, None)
-    price = Decimal(item.unit_price)
-    pn, pd = price.as_integer_ratio()
-    # Plain locals for the per-house loop (each ORM attribute read is a descriptor call; 400,000 of them add up).
-    rounding, prorate, fixed, amount_fen, unit_price = (
-        item.rounding, item.prorate, item.rule == "fixed", item.amount_fen, item.unit_price,
-    )  # fmt: skip
-    community_raw = raw(community.id)
+    for k, (item, (_start, end)) in enumerate(due_items):
+        use = f"AND h.use = :use{k} " if item.applies_to_use else ""
+        cols.append(
+            f"CASE WHEN h.charge_start_on <= :end{k} {use}AND NOT EXISTS (SELECT 1 FROM prop_bill_lines l "
+            f"WHERE l.house_id = h.id AND l.fee_item_id = :item{k} AND l.period = :period AND l.source_ref = '') "
+            "THEN 1 ELSE 0 END"
+        )
+        params[f"end{k}"] = b.date(end)
+        params[f"item{k}"] = b.id(item.id)
+        if item.applies_to_use:
+            params[f"use{k}"] = item.applies_to_use
+    rows = s.execute(
+        sql_text(
+            f"SELECT h.id, h.building_id, h.building_area_dm2, h.inner_area_dm2, h.charge_start_on, {', '.join(cols)} "
+            "FROM prop_houses h WHERE h.community_id = :community AND h.status <> 'unsold' "
+            "AND h.charge_start_on IS NOT NULL AND h.charge_start_on <= :last ORDER BY h.id"
+        ),
+        params,
+    ).all()
+    community_raw = b.id(community.id)
     round_ratio = rules.round_ratio
-    fixed_unit = format_fen(amount_fen, symbol=False) if fixed else ""
-    # The whole-month charge depends only on the area (or nothing, for a fixed fee): computed once per value.
-    full_gross: dict[int | None, tuple[int, str]] = {}
-    lines: list[_Line] = []
+    lines: list[tuple] = []
     append = lines.append
-    for house, building, area_dm2, late_start in rows:
-        if late_start is not None and prorate:
-            line_start = _as_date(late_start)
-            months = rules.month_fraction(start, end, line_start, None)
-        else:
-            line_start = start
-            months = full
-            got = full_gross.get(None if fixed else area_dm2)
-            if got is not None:
-                append(_Line(house, building, community_raw, item, "", start, end, got[1], unit_price if not fixed else fixed_unit, got[0], 0, due))  # fmt: skip
+    for k, (item, (start, end)) in enumerate(due_items):
+        # Plain locals for the per-house loop (each ORM attribute read is a descriptor call; 400,000 add up).
+        need = 5 + k
+        area_at = 3 if item.rule == "inner_area" else 2
+        rounding, prorate, fixed, amount_fen = (
+            item.rounding,
+            item.prorate,
+            item.rule == "fixed",
+            item.amount_fen,
+        )
+        pn, pd = Decimal(item.unit_price).as_integer_ratio()
+        unit = format_fen(amount_fen, symbol=False) if fixed else item.unit_price
+        due = (start if item.billing_mode == "advance" else end) + timedelta(days=item.due_days)
+        iid, start_raw, end_raw, due_raw = b.id(item.id), b.date(start), b.date(end), b.date(due)
+        full = rules.month_fraction(start, end, None, None)
+        # The whole-span charge depends only on the area (or nothing, for a fixed fee): computed once per value.
+        full_gross: dict[int | None, tuple[int, str]] = {}
+        for row in rows:
+            if not row[need]:
                 continue
-        if fixed:
-            gross = round_ratio(amount_fen * months.numerator, months.denominator, rounding)
-            qty, unit = f"{months.numerator / months.denominator:.4g}", fixed_unit
-        else:
-            gross = round_ratio(area_dm2 * pn * months.numerator, pd * months.denominator, rounding)
-            qty, unit = f"{area_dm2 // 100}.{area_dm2 % 100:02d}", unit_price
-        if months is full:
-            full_gross[None if fixed else area_dm2] = (gross, qty)
-        append(_Line(house, building, community_raw, item, "", line_start, end, qty, unit, gross, 0, due))
+            charge_from = row[4]
+            if prorate and charge_from > start_raw:  # moved in after the span began: prorated by day
+                line_start = _as_date(charge_from)
+                months = rules.month_fraction(start, end, line_start, None)
+                if fixed:
+                    gross = round_ratio(amount_fen * months.numerator, months.denominator, rounding)
+                    qty = f"{months.numerator / months.denominator:.4g}"
+                else:
+                    area = row[area_at]
+                    gross = round_ratio(area * pn * months.numerator, pd * months.denominator, rounding)
+                    qty = f"{area // 100}.{area % 100:02d}"
+                append((row[0], row[1], community_raw, iid, "", b.date(line_start), end_raw, qty, unit, gross, 0,
+                        due, due_raw))  # fmt: skip
+                continue
+            key = None if fixed else row[area_at]
+            got = full_gross.get(key)
+            if got is None:
+                if fixed:
+                    got = (round_ratio(amount_fen * full.numerator, full.denominator, rounding),
+                           f"{full.numerator / full.denominator:.4g}")  # fmt: skip
+                else:
+                    got = (round_ratio(key * pn * full.numerator, pd * full.denominator, rounding),
+                           f"{key // 100}.{key % 100:02d}")  # fmt: skip
+                full_gross[key] = got
+            append(
+                (
+                    row[0],
+                    row[1],
+                    community_raw,
+                    iid,
+                    "",
+                    start_raw,
+                    end_raw,
+                    got[1],
+                    unit,
+                    got[0],
+                    0,
+                    due,
+                    due_raw,
+                )
+            )
     return lines
 
 
-def _meter_lines(s: Session, community: Community, item: FeeItem, p: rules.Period, raw) -> list[_Line]:
+def _meter_lines(s: Session, community: Community, item: FeeItem, p: rules.Period, b: _Binds) -> list[tuple]:
     """Lines for the period's meter readings of `item`'s kind not yet billed; yearly tiers count the year so far."""
     rows = s.execute(
         sql_text(
@@ -574,7 +639,7 @@ def _meter_lines(s: Session, community: Community, item: FeeItem, p: rules.Perio
             "AND r.period = :period AND NOT EXISTS (SELECT 1 FROM prop_bill_lines l WHERE l.house_id = r.house_id "
             "AND l.fee_item_id = :item AND l.period = :period AND l.source_ref = '')"
         ),
-        {"community": raw(community.id), "kind": item.meter_kind, "period": str(p), "item": raw(item.id)},
+        {"community": b.id(community.id), "kind": item.meter_kind, "period": str(p), "item": b.id(item.id)},
     ).all()
     if not rows:
         return []
@@ -589,7 +654,7 @@ def _meter_lines(s: Session, community: Community, item: FeeItem, p: rules.Perio
                     "AND r.meter_kind = :kind AND r.period >= :first AND r.period < :period GROUP BY r.house_id"
                 ),
                 {
-                    "community": raw(community.id),
+                    "community": b.id(community.id),
                     "kind": item.meter_kind,
                     "first": f"{p.year:04d}-01",
                     "period": str(p),
@@ -598,42 +663,26 @@ def _meter_lines(s: Session, community: Community, item: FeeItem, p: rules.Perio
         )
     price = Decimal(item.unit_price)
     due = p.last_day + timedelta(days=item.due_days)
+    community_raw, iid, start_raw, end_raw, due_raw = (
+        b.id(community.id), b.id(item.id), b.date(p.first_day), b.date(p.last_day), b.date(due),
+    )  # fmt: skip
+    unit = "阶梯" if tiers else item.unit_price
     lines = []
     for house, building, prev, cur in rows:
         usage = cur - prev
         gross = rules.usage_charge(usage, price, tiers, int(used_before.get(house) or 0), item.rounding)
-        unit = "阶梯" if tiers else item.unit_price
-        lines.append(
-            _Line(
-                house,
-                building,
-                raw(community.id),
-                item,
-                "",
-                p.first_day,
-                p.last_day,
-                f"{usage / 1000:g}",
-                unit,
-                gross,
-                0,
-                due,
-            )
-        )
+        lines.append((house, building, community_raw, iid, "", start_raw, end_raw, f"{usage / 1000:g}", unit,
+                      gross, 0, due, due_raw))  # fmt: skip
     return lines
 
 
-def _parking_lines(s: Session, community: Community, p: rules.Period, raw) -> list[_Line]:
-    """Parking rentals billed through engineer D's billable_rentals, if the parking package and item exist."""
+def _parking_lines(
+    s: Session, community: Community, item: FeeItem, p: rules.Period, b: _Binds
+) -> list[tuple]:
+    """Parking rentals billed through the parking package's billable_rentals, if it is installed."""
     try:
         from core.property.parking.services import billable_rentals
     except ImportError:
-        return []
-    item = s.execute(
-        select(FeeItem).where(
-            FeeItem.community_id == community.id, FeeItem.code == PARKING_ITEM_CODE, FeeItem.active.is_(True)
-        )
-    ).scalar_one_or_none()
-    if item is None:
         return []
     charges = billable_rentals(s, community.id, str(p))
     if not charges:
@@ -657,23 +706,26 @@ def _parking_lines(s: Session, community: Community, p: rules.Period, raw) -> li
             continue
         gross = rules.round_ratio(c.monthly_fee_fen * months.numerator, months.denominator, item.rounding)
         lines.append(
-            _Line(raw(c.house_id), raw(houses[c.house_id]), raw(community.id), item, ref,
-                  max(p.first_day, c.start), min(p.last_day, c.end) if c.end else p.last_day,
-                  f"{months.numerator / months.denominator:.4g}", format_fen(c.monthly_fee_fen, symbol=False),
-                  gross, 0, p.first_day + timedelta(days=item.due_days))
+            _line(b, c.house_id, houses[c.house_id], community.id, item, ref, max(p.first_day, c.start),
+                  min(p.last_day, c.end) if c.end else p.last_day, f"{months.numerator / months.denominator:.4g}",
+                  format_fen(c.monthly_fee_fen, symbol=False), gross, p.first_day + timedelta(days=item.due_days))
         )  # fmt: skip
     return lines
 
 
-def _collect_lines(s: Session, p: rules.Period, community_id: uuid.UUID | None) -> list[_Line]:
-    raw = _raw(s)
+def _collect_lines(
+    s: Session, p: rules.Period, community_id: uuid.UUID | None
+) -> tuple[list[tuple], dict[object, FeeItem]]:
+    """The lines a run for `p` would create, and the fee items they charge (by raw id)."""
+    b = _Binds(s)
     q = select(Community).order_by(Community.code)
     if community_id is not None:
         q = q.where(Community.id == community_id)
     communities = s.execute(q).scalars().all()
     if community_id is not None and not communities:
         raise NotFound(N_("There is no community {id}."), id=str(community_id))
-    lines: list[_Line] = []
+    lines: list[tuple] = []
+    items_by_raw: dict[object, FeeItem] = {}
     for c in communities:
         items = (
             s.execute(
@@ -684,19 +736,19 @@ def _collect_lines(s: Session, p: rules.Period, community_id: uuid.UUID | None) 
             .scalars()
             .all()
         )
-        discounts = _discounts(s, c.id, str(p), raw)
-        found: list[_Line] = []
+        items_by_raw.update((b.id(i.id), i) for i in items)
+        periodic = [i for i in items if i.rule in _PERIODIC_RULES and i.code != PARKING_ITEM_CODE]
+        found = _periodic_lines(s, c, periodic, p, b)
         for item in items:
-            if item.rule in _PERIODIC_RULES and item.code != PARKING_ITEM_CODE:
-                found += _periodic_lines(s, c, item, p, raw)
-            elif item.rule == "meter":
-                found += _meter_lines(s, c, item, p, raw)
-        found += _parking_lines(s, c, p, raw)
+            if item.rule == "meter":
+                found += _meter_lines(s, c, item, p, b)
+            elif item.code == PARKING_ITEM_CODE:
+                found += _parking_lines(s, c, item, p, b)
+        discounts = _discounts(s, c.id, str(p), b)
         if discounts:
-            for line in found:
-                _apply_discount(line, discounts)
+            found = [_discounted(line, discounts) for line in found]
         lines += found
-    return lines
+    return lines, items_by_raw
 
 
 def bill_run(
@@ -711,100 +763,90 @@ def bill_run(
     p = rules.Period.parse(period)
     if dry_run:
         ctx.require(PERM_BILLING)
-        with ctx.read() as s:
-            lines = _collect_lines(s, p, community_id)
+        with ctx.read() as s, gc_paused():
+            lines, _items = _collect_lines(s, p, community_id)
         return BillRunResult(
             str(p),
-            len({ln.house for ln in lines}),
+            len({line[_HOUSE] for line in lines}),
             len(lines),
-            sum(ln.gross_fen - ln.discount_fen for ln in lines),
+            sum(line[_GROSS] - line[_DISCOUNT] for line in lines),
         )
-    with ctx.uow(PERM_BILLING) as uow:
-        s = uow.session
-        lines = _collect_lines(s, p, community_id)
+    # The run builds hundreds of thousands of short-lived tuples: the cycle collector would walk them again
+    # and again for nothing (reference counting frees them).
+    with ctx.uow(PERM_BILLING) as uow, gc_paused():
+        lines, items = _collect_lines(uow.session, p, community_id)
         if not lines:
             return BillRunResult(str(p), 0, 0, 0)
-        return _write_run(uow, p, community_id, lines)
+        return _write_run(uow, p, community_id, lines, items)
+
+
+_BILL_COLUMNS = ("id", "bill_no", "run_id", "community_id", "building_id", "house_id", "period", "bill_date",
+                 "due_date", "amount_fen", "paid_fen", "waived_fen", "status", "created_at")  # fmt: skip
+_LINE_COLUMNS = ("id", "bill_id", "house_id", "fee_item_id", "period", "source_ref", "period_start", "period_end",
+                 "quantity", "unit_price", "gross_fen", "discount_fen", "amount_fen", "paid_fen", "waived_fen",
+                 "due_date")  # fmt: skip
 
 
 def _write_run(
-    uow: UnitOfWork, p: rules.Period, community_id: uuid.UUID | None, lines: list[_Line]
+    uow: UnitOfWork,
+    p: rules.Period,
+    community_id: uuid.UUID | None,
+    lines: list[tuple],
+    items: dict[object, FeeItem],
 ) -> BillRunResult:
     s = uow.session
     ctx = uow.ctx
     period = str(p)
     bill_day = today(ctx.clock)
-    by_house: dict[object, list[_Line]] = defaultdict(list)
-    for ln in lines:
-        by_house[ln.house].append(ln)
+    by_house: dict[object, list[tuple]] = {}
+    for line in lines:
+        got = by_house.get(line[_HOUSE])
+        if got is None:
+            by_house[line[_HOUSE]] = [line]
+        else:
+            got.append(line)
+    # The receivables: one entry per community and fee item (the bill lines are the sub-ledger behind 1122).
+    per_item: dict[tuple[object, object], int] = defaultdict(int)
+    for line in lines:
+        per_item[(line[_COMMUNITY], line[_ITEM])] += line[_GROSS] - line[_DISCOUNT]
+    total = sum(per_item.values())
     run_id = new_id()
-    total = sum(ln.gross_fen - ln.discount_fen for ln in lines)
     s.add(BillRun(
-        id=run_id, period=str(p), community_id=community_id, bills_created=len(by_house),
+        id=run_id, period=period, community_id=community_id, bills_created=len(by_house),
         lines_created=len(lines), amount_fen=total, created_by=ctx.actor.username, created_at=uow.now,
     ))  # fmt: skip
     s.flush()
     year = bill_day.year
     first_no = sequences.take(s, f"doc:{BILL_NO_KIND}:{year}", len(by_house))
     prefix = f"{ctx.site.code}-{BILL_NO_KIND}{year}-"
-    bid = binder(s, _BILLS.c.id)
-    bdate = binder(s, _BILLS.c.bill_date)
+    b = _Binds(s)
     bnow = binder(s, _BILLS.c.created_at)(uow.now)
-    raw_run = bid(run_id)
-    bill_day_raw = bdate(bill_day)
+    raw_run = b.id(run_id)
+    bill_day_raw = b.date(bill_day)
     bill_ids = _fast_ids(s, len(by_house))
     line_ids = _fast_ids(s, len(lines))
     bill_rows = []
     line_rows = []
+    append_line = line_rows.append
     events = []
     li = 0
-    date_cache: dict[date, object] = {}
-
-    def d(value: date) -> object:
-        got = date_cache.get(value)
-        if got is None:
-            got = date_cache[value] = bdate(value)
-        return got
-
-    raw = _raw(s)
-    # Keyed by the FeeItem object itself (identity hash): no ORM attribute read or UUID hash per line.
-    item_raw: dict[FeeItem, object] = {}
     hex_ids = binds_uuid_as_hex(s, _BILLS.c.house_id)
     for n, (house, hl) in enumerate(by_house.items()):
         bill_id = bill_ids[n]
         amount = 0
-        due = min(ln.due for ln in hl)
+        first = hl[0]
+        due, due_raw = first[_DUE], first[_DUE_RAW]
         for ln in hl:
-            net = ln.gross_fen - ln.discount_fen
+            net = ln[9] - ln[10]
             amount += net
-            iid = item_raw.get(ln.item)
-            if iid is None:
-                iid = item_raw[ln.item] = raw(ln.item.id)
-            line_rows.append((
-                line_ids[li], bill_id, house, iid, period, ln.source_ref, d(ln.start), d(ln.end),
-                ln.quantity, ln.unit_price, ln.gross_fen, ln.discount_fen, net, 0, 0, d(ln.due),
-            ))  # fmt: skip
+            if ln[11] < due:
+                due, due_raw = ln[11], ln[12]
+            append_line((line_ids[li], bill_id, house, ln[3], period, ln[4], ln[5], ln[6], ln[7], ln[8], ln[9],
+                         ln[10], net, 0, 0, ln[12]))  # fmt: skip
             li += 1
         bill_no = f"{prefix}{first_no + n:07d}"
-        status = "paid" if amount == 0 else "unpaid"
-        bill_rows.append(
-            (
-                bill_id,
-                bill_no,
-                raw_run,
-                hl[0].community,
-                hl[0].building,
-                house,
-                period,
-                bill_day_raw,
-                d(due),
-                amount,
-                0,
-                0,
-                status,
-                bnow,
-            )
-        )
+        bill_rows.append((bill_id, bill_no, raw_run, first[_COMMUNITY], first[_BUILDING], house, period,
+                          bill_day_raw, due_raw, amount, 0, 0, "paid" if amount == 0 else "unpaid", bnow))  # fmt: skip
         events.append(
             {
                 "bill_no": bill_no,
@@ -818,71 +860,21 @@ def _write_run(
                 "due_date": due.isoformat(),
             }
         )
-    insert_rows(
-        s,
-        _BILLS,
-        (
-            "id",
-            "bill_no",
-            "run_id",
-            "community_id",
-            "building_id",
-            "house_id",
-            "period",
-            "bill_date",
-            "due_date",
-            "amount_fen",
-            "paid_fen",
-            "waived_fen",
-            "status",
-            "created_at",
-        ),
-        bill_rows,
-    )
-    insert_rows(
-        s,
-        _LINES,
-        (
-            "id",
-            "bill_id",
-            "house_id",
-            "fee_item_id",
-            "period",
-            "source_ref",
-            "period_start",
-            "period_end",
-            "quantity",
-            "unit_price",
-            "gross_fen",
-            "discount_fen",
-            "amount_fen",
-            "paid_fen",
-            "waived_fen",
-            "due_date",
-        ),
-        line_rows,
-    )
-    # The receivables: one entry per community and fee item (the bill lines are the sub-ledger behind 1122).
-    per_item_obj: dict[tuple[object, FeeItem], int] = defaultdict(int)
-    for ln in lines:
-        per_item_obj[(ln.community, ln.item)] += ln.gross_fen - ln.discount_fen
-    per_item: dict[tuple[object, uuid.UUID], int] = defaultdict(int)
-    items: dict[uuid.UUID, FeeItem] = {}
-    for (community, item), fen in per_item_obj.items():
-        per_item[(community, item.id)] += fen
-        items[item.id] = item
-    _ensure_chart(uow, {(i.code, i.name, i.rule) for i in items.values()})
+    insert_rows(s, _BILLS, _BILL_COLUMNS, bill_rows)
+    insert_rows(s, _LINES, _LINE_COLUMNS, line_rows)
+    used = {items[iid] for _c, iid in per_item}
+    _ensure_chart(uow, {(i.code, i.name, i.rule) for i in used})
     specs = [
-        EntrySpec(BOOK, bill_day, f"物业账单 {p} {items[item_id].name}",
-                  [(ACC_RECEIVABLE, fen), (income_account(items[item_id].code, items[item_id].rule), -fen)],
+        EntrySpec(BOOK, bill_day, f"物业账单 {p} {items[iid].name}",
+                  [(ACC_RECEIVABLE, fen), (income_account(items[iid].code, items[iid].rule), -fen)],
                   doc_type="prop_bill_run", doc_id=str(run_id))
-        for (_c, item_id), fen in sorted(per_item.items(), key=lambda kv: (str(kv[0][0]), items[kv[0][1]].code))
+        for (_c, iid), fen in sorted(per_item.items(), key=lambda kv: (str(kv[0][0]), items[kv[0][1]].code))
         if fen > 0
     ]  # fmt: skip
     if specs:
         ledger.post_many_in(uow, specs)
     summary = {
-        "period": str(p),
+        "period": period,
         "community_id": str(community_id) if community_id else None,
         "bills_created": len(by_house),
         "lines_created": len(lines),
@@ -900,7 +892,7 @@ def _write_run(
         ],
     )
     _settle_from_prepaid_in(uow, list(by_house))
-    return BillRunResult(str(p), len(by_house), len(lines), total)
+    return BillRunResult(period, len(by_house), len(lines), total)
 
 
 def charge_once(
@@ -933,10 +925,11 @@ def charge_once(
             if isinstance(gross, bool) or not isinstance(gross, int) or not 0 < gross <= PAYMENT_FEN_MAX:
                 raise ValidationError(N_("The amount must be greater than 0."), field="amount_fen")
         ref = str(new_id())
-        line = _Line(_raw(s)(house.id), _raw(s)(house.building_id), _raw(s)(house.community_id), item, ref, on, on,
-                     qty, item.unit_price if item.rule == "usage" else format_fen(gross, symbol=False), gross, 0,
+        b = _Binds(s)
+        line = _line(b, house.id, house.building_id, house.community_id, item, ref, on, on, qty,
+                     item.unit_price if item.rule == "usage" else format_fen(gross, symbol=False), gross,
                      on + timedelta(days=item.due_days))  # fmt: skip
-        _write_run(uow, p, house.community_id, [line])
+        _write_run(uow, p, house.community_id, [line], {b.id(item.id): item})
         return s.execute(select(BillLine.bill_id).where(BillLine.source_ref == ref)).scalar_one()
 
 
@@ -1048,44 +1041,54 @@ def outstanding(ctx: Context, house_id: uuid.UUID) -> list[LineView]:
         return _outstanding_lines(s, house_id)
 
 
-def _waived_late_fee(s: Session, line_id: uuid.UUID, as_of: date) -> int:
+def _line_late_fees(
+    s: Session, lines: Sequence[LineView], items: dict[str, FeeItem], as_of: date
+) -> dict[uuid.UUID, int]:
+    """违约金 of each line to `as_of` net of approved waivers (lines without one are left out).
+
+    The waivers are looked up once for the lines that have a fee at all: paying on time costs no query.
+    """
+    fees = {}
+    for ln in lines:
+        item = items[ln.item_code]
+        fee = rules.late_fee(
+            ln.outstanding_fen, ln.due_date, as_of, Decimal(item.late_daily_rate), item.late_grace_days,
+            item.late_cap_fen,
+        )  # fmt: skip
+        if fee > 0:
+            fees[ln.id] = fee
+    if not fees:
+        return {}
     # int(): PostgreSQL's SUM of a bigint is numeric.
-    return int(
+    waived = dict(
         s.execute(
-            select(func.coalesce(func.sum(LateFeeWaiver.amount_fen), 0)).where(
-                LateFeeWaiver.bill_line_id == line_id,
+            select(LateFeeWaiver.bill_line_id, func.sum(LateFeeWaiver.amount_fen))
+            .where(
+                LateFeeWaiver.bill_line_id.in_(list(fees)),
                 LateFeeWaiver.status == "approved",
                 LateFeeWaiver.as_of <= as_of,
             )
-        ).scalar_one()
+            .group_by(LateFeeWaiver.bill_line_id)
+        ).all()
     )
+    out = {line_id: fee - int(waived.get(line_id) or 0) for line_id, fee in fees.items()}
+    return {line_id: fee for line_id, fee in out.items() if fee > 0}
 
 
-def _line_late_fee(s: Session, line: LineView, item: FeeItem, as_of: date) -> int:
-    fee = rules.late_fee(
-        line.outstanding_fen,
-        line.due_date,
-        as_of,
-        Decimal(item.late_daily_rate),
-        item.late_grace_days,
-        item.late_cap_fen,
-    )
-    return max(0, fee - _waived_late_fee(s, line.id, as_of))
+def _items_by_code(s: Session, community_id: uuid.UUID) -> dict[str, FeeItem]:
+    return {
+        i.code: i for i in s.execute(select(FeeItem).where(FeeItem.community_id == community_id)).scalars()
+    }
 
 
 def late_fees(ctx: Context, house_id: uuid.UUID, as_of: date | None = None) -> dict[uuid.UUID, int]:
     """违约金 per unsettled bill line of a house, computed to `as_of` (default today), net of approved waivers."""
     as_of = as_of or today(ctx.clock)
     with ctx.read(PERM_VIEW) as s:
-        out = {}
-        for ln in _outstanding_lines(s, house_id):
-            item = s.execute(
-                select(FeeItem).join(BillLine, BillLine.fee_item_id == FeeItem.id).where(BillLine.id == ln.id)
-            ).scalar_one()
-            fee = _line_late_fee(s, ln, item, as_of)
-            if fee:
-                out[ln.id] = fee
-        return out
+        house = _get(s, House, house_id, "house")
+        return _line_late_fees(
+            s, _outstanding_lines(s, house_id), _items_by_code(s, house.community_id), as_of
+        )
 
 
 def _set_line_paid(s: Session, line_id: uuid.UUID, expected_paid: int, new_paid: int) -> None:
@@ -1121,7 +1124,7 @@ def _set_lines_paid(s: Session, changes: Sequence[tuple[uuid.UUID, int, int]]) -
 
 
 def _refresh_bills(s: Session, bill_ids: Iterable[uuid.UUID]) -> None:
-    """Recompute paid amount and status of bills from their lines (status follows the money, never set by hand)."""
+    """Recompute amount, paid and status of bills from their lines (status follows the money, never set by hand)."""
     wanted = set(bill_ids)
     if not wanted:
         return
@@ -1147,7 +1150,9 @@ def _refresh_bills(s: Session, bill_ids: Iterable[uuid.UUID]) -> None:
             status = "partially_paid"
         else:
             status = "unpaid"
-        changes.append({"id": bill_id, "paid_fen": paid, "waived_fen": waived, "status": status})
+        changes.append(
+            {"id": bill_id, "amount_fen": amount, "paid_fen": paid, "waived_fen": waived, "status": status}
+        )
     # One executemany by primary key (the ORM's bulk UPDATE): one statement for all the bills.
     s.execute(update(Bill), changes, execution_options={"synchronize_session": False})
 
@@ -1332,8 +1337,14 @@ def settle_payment_in(
     record = _check_record(record)
     s = uow.session
     ctx = uow.ctx
-    existing = s.execute(select(Payment).where(Payment.reference == record.reference)).scalar_one_or_none()
-    if existing is not None:
+    # The payment and its receipt in one query: a repeat (the hub's notice settled it first) needs both.
+    found = s.execute(
+        select(Payment, Receipt)
+        .join(Receipt, Receipt.payment_id == Payment.id)
+        .where(Payment.reference == record.reference)
+    ).one_or_none()
+    if found is not None:
+        existing, existing_receipt = found
         if (existing.house_id, existing.channel, existing.amount_fen) != (
             record.house_id,
             record.channel,
@@ -1343,9 +1354,7 @@ def settle_payment_in(
                 N_("Payment reference {reference} was already used for another payment."),
                 reference=record.reference,
             )
-        return _receipt_view(
-            s, s.execute(select(Receipt).where(Receipt.payment_id == existing.id)).scalar_one()
-        )
+        return _receipt_view(s, existing_receipt)
     house = _get(s, House, record.house_id, "house")
     lines = _outstanding_lines(s, house.id, bill_ids)
     if bill_ids and not lines:
@@ -1353,11 +1362,7 @@ def settle_payment_in(
     on = today(ctx.clock)
     late_total = 0
     if collect_late_fee:
-        items = {
-            i.code: i
-            for i in s.execute(select(FeeItem).where(FeeItem.community_id == house.community_id)).scalars()
-        }
-        late_total = sum(_line_late_fee(s, ln, items[ln.item_code], on) for ln in lines)
+        late_total = sum(_line_late_fees(s, lines, _items_by_code(s, house.community_id), on).values())
         if late_total > record.amount_fen:
             raise ValidationError(
                 N_("The payment does not cover the late fees ({late})."),
@@ -1617,7 +1622,8 @@ def request_discount(
     period_to: str | None = None,
     reason: str,
 ) -> DiscountView:
-    """Ask for a discount (优惠); it applies to bill runs once approved by someone else (maker-checker).
+    """Ask for a discount (优惠); once approved by someone else (maker-checker) it reduces the bills of its
+    periods already issued and still owed (apply_discount_to_bills_in) and those the bill runs issue later.
 
     percentage: `rate_off` of each charge; reduction: `reduction_fen` off each charge; free_months: the
     periods from..to are free; vacancy: `rate_off` for a house that is vacant (空置房); prepay_year: `rate_off`
@@ -1692,6 +1698,81 @@ def _decide(model: type, status: str, event: str):
     return handler
 
 
+_approve_discount = _decide(Discount, "approved", "property.discount_approved")
+
+
+def _discount_approved(ctx: Context, uow: UnitOfWork, inst) -> None:
+    """An approved discount takes effect on the bills already issued (still owed) as well as on later runs."""
+    _approve_discount(ctx, uow, inst)
+    apply_discount_to_bills_in(uow, uuid.UUID(inst.object_id))
+
+
+def apply_discount_to_bills_in(uow: UnitOfWork, discount_id: uuid.UUID) -> tuple[int, int]:
+    """Reduce the existing bill lines an approved discount covers; returns (lines reduced, fen taken off).
+
+    Covered: lines of the discount's fee item and periods (of its house, or of every house of the community)
+    that carry no discount yet and are still owed. A fully paid line is left alone (money already received
+    is not handed back by a discount: that is a refund); a partly paid line is reduced by at most what it
+    still owes. The receivable goes down with the income it was booked to: Dr 6001.<item> / Cr 1122.
+    """
+    s = uow.session
+    d = s.execute(select(Discount).where(Discount.id == discount_id)).scalar_one()
+    if d.status != "approved":
+        raise StateError(N_("Only an approved discount can be applied."))
+    item = s.get(FeeItem, d.fee_item_id)
+    houses = (
+        [d.house_id]
+        if d.house_id
+        else select(House.id).where(House.community_id == d.community_id).scalar_subquery()
+    )
+    rows = s.execute(
+        select(BillLine.id, BillLine.bill_id, BillLine.gross_fen, BillLine.amount_fen, BillLine.paid_fen,
+               BillLine.waived_fen)
+        .where(BillLine.house_id.in_(houses), BillLine.fee_item_id == d.fee_item_id,
+               BillLine.period >= d.period_from, BillLine.period <= d.period_to, BillLine.discount_fen == 0,
+               BillLine.amount_fen > BillLine.paid_fen + BillLine.waived_fen)
+        .order_by(BillLine.period, BillLine.house_id)
+    ).all()  # fmt: skip
+    rate = Decimal(d.rate_off)
+    total = reduced = 0
+    bills = set()
+    for line_id, bill_id, gross, amount, paid, waived in rows:
+        off = min(rules.discount_fen(gross, d.kind, rate, d.reduction_fen), amount - paid - waived)
+        if off <= 0:
+            continue
+        done = s.execute(
+            update(BillLine)
+            .where(BillLine.id == line_id, BillLine.discount_fen == 0, BillLine.paid_fen == paid,
+                   BillLine.waived_fen == waived)
+            .values(discount_fen=off, amount_fen=amount - off)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        if done.rowcount != 1:
+            raise StateError(N_("A bill changed while it was being settled; please try again."))
+        total += off
+        reduced += 1
+        bills.add(bill_id)
+    if not total:
+        return 0, 0
+    _refresh_bills(s, bills)
+    _ensure_chart(uow, [(item.code, item.name, item.rule)])
+    ledger.post_in(
+        uow,
+        EntrySpec(
+            BOOK,
+            today(uow.ctx.clock),
+            f"物业优惠 {item.name} {d.period_from}~{d.period_to}",
+            [(income_account(item.code, item.rule), total), (ACC_RECEIVABLE, -total)],
+            doc_type="prop_discount",
+            doc_id=str(d.id),
+        ),
+    )
+    payload = {"discount_id": str(d.id), "item": item.code, "lines": reduced, "amount_fen": total}
+    uow.audit("property.discount_applied", "prop_discount", d.id, after=payload)
+    uow.emit("property.discount_applied", payload)
+    return reduced, total
+
+
 def request_late_fee_waiver(
     ctx: Context, bill_line_id: uuid.UUID, reason: str, as_of: date | None = None
 ) -> uuid.UUID:
@@ -1708,7 +1789,7 @@ def request_late_fee_waiver(
             raise NotFound(N_("There is no bill line {id}."), id=str(bill_line_id))
         line = _line_view(row)
         item = s.get(FeeItem, row[0].fee_item_id)
-        fee = _line_late_fee(s, line, item, as_of)
+        fee = _line_late_fees(s, [line], {line.item_code: item}, as_of).get(line.id, 0)
         if fee <= 0:
             raise StateError(N_("This bill line has no late fee to waive."))
         w = LateFeeWaiver(
@@ -1747,7 +1828,7 @@ def _register_handlers() -> None:
 
     register_handler(
         PROCESS_DISCOUNT,
-        on_approved=_decide(Discount, "approved", "property.discount_approved"),
+        on_approved=_discount_approved,
         on_rejected=_decide(Discount, "rejected", "property.discount_rejected"),
     )
     register_handler(

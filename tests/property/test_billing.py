@@ -381,3 +381,161 @@ def test_payment_issues_few_statements(ctx):
     assert billing.prepaid_balance(ctx, h.id) == 600
     assert len(statements) <= 30, statements  # 56 before: per-line updates, inserts and bill refreshes
     _ledger_ok(ctx)
+
+
+def _line_of(ctx, house_id, period: str):
+    with ctx.read() as s:
+        return s.execute(
+            select(BillLine).where(BillLine.house_id == house_id, BillLine.period == period)
+        ).scalar_one()
+
+
+def test_approved_discount_reduces_existing_unpaid_bills_not_paid_ones(ctx):
+    from core.audit.log import verify as audit_verify
+
+    c, (h1, h2, h3) = small_community(ctx)
+    item = property_fee(ctx, c.id)
+    billing.bill_run(ctx, "2026-10")
+    billing.bill_run(ctx, "2026-11")
+    billing.pay_at_counter(ctx, h1.id, 22375 + 10000)  # October paid, November 100.00 of 223.75 paid
+    d = billing.request_discount(
+        ctx, item.id, "percentage", rate_off="0.10", period_from="2026-10", period_to="2026-11", reason="疫情减免"
+    )  # fmt: skip
+    assert _balance(ctx, "1122") == 6 * 22375 - 32375  # nothing changes before the approval
+    wf.approve(_approver(ctx), d.approval_id)
+    # 10 % of 223.75 = 22.375 → 22.38 off each line still owed: h1 Nov, h2 Oct+Nov, h3 Oct+Nov (5 lines).
+    assert _line_of(ctx, h1.id, "2026-10").discount_fen == 0  # paid: untouched
+    nov = _line_of(ctx, h1.id, "2026-11")
+    assert (nov.gross_fen, nov.discount_fen, nov.amount_fen, nov.paid_fen) == (22375, 2238, 20137, 10000)
+    assert [(b.amount_fen, b.paid_fen, b.status) for b in billing.house_bills(ctx, h1.id)] == [
+        (22375, 22375, "paid"),
+        (20137, 10000, "partially_paid"),
+    ]
+    assert [b.amount_fen for b in billing.house_bills(ctx, h2.id)] == [20137, 20137]
+    assert _balance(ctx, "1122") == 6 * 22375 - 32375 - 5 * 2238  # 90685
+    assert _balance(ctx, "6001.WYF") == 6 * 22375 - 5 * 2238  # 123060
+    assert sum(ln.outstanding_fen for h in (h1, h2, h3) for ln in billing.outstanding(ctx, h.id)) == 90685
+    # The discount ended in November: December is billed in full; approving again is impossible.
+    billing.bill_run(ctx, "2026-12")
+    assert _line_of(ctx, h3.id, "2026-12").discount_fen == 0
+    with ctx.read() as s:
+        from core.audit.models import AuditRecord
+
+        actions = [a for (a,) in s.execute(select(AuditRecord.action))]
+        assert actions.count("property.discount_applied") == 1
+        assert audit_verify(s).ok
+    _ledger_ok(ctx)
+
+
+def test_free_month_on_a_partly_paid_line_takes_off_only_what_is_owed(ctx):
+    c, (h, *_) = small_community(ctx, houses=1)
+    item = property_fee(ctx, c.id)
+    billing.bill_run(ctx, "2026-11")
+    billing.pay_at_counter(ctx, h.id, 20000)
+    d = billing.request_discount(
+        ctx, item.id, "free_months", house_id=h.id, period_from="2026-11", reason="物业补偿"
+    )
+    wf.approve(_approver(ctx), d.approval_id)
+    line = _line_of(ctx, h.id, "2026-11")
+    assert (line.discount_fen, line.amount_fen, line.paid_fen) == (2375, 20000, 20000)
+    assert [b.status for b in billing.house_bills(ctx, h.id)] == ["paid"]
+    assert _balance(ctx, "1122") == 0 and _balance(ctx, "6001.WYF") == 20000
+    _ledger_ok(ctx)
+
+
+def test_rejected_or_failed_discount_changes_no_bill(ctx, monkeypatch):
+    c, (h, *_) = small_community(ctx, houses=1)
+    item = property_fee(ctx, c.id)
+    billing.bill_run(ctx, "2026-11")
+    d1 = billing.request_discount(ctx, item.id, "reduction", house_id=h.id, reduction_fen=5000, period_from="2026-11", reason="x")  # fmt: skip
+    wf.reject(_approver(ctx), d1.approval_id, "不符合条件")
+    assert _line_of(ctx, h.id, "2026-11").amount_fen == 22375
+    d2 = billing.request_discount(ctx, item.id, "reduction", house_id=h.id, reduction_fen=5000, period_from="2026-11", reason="y")  # fmt: skip
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(billing.ledger, "post_in", boom)
+    with pytest.raises(RuntimeError):
+        wf.approve(_approver(ctx), d2.approval_id)
+    monkeypatch.undo()
+    assert (
+        _line_of(ctx, h.id, "2026-11").amount_fen == 22375
+    )  # the approval and its effect rolled back together
+    with ctx.uow("property.discount") as uow, pytest.raises(StateError):
+        billing.apply_discount_to_bills_in(uow, d2.id)  # still pending
+    wf.approve(_approver(ctx), d2.approval_id)
+    assert _line_of(ctx, h.id, "2026-11").amount_fen == 22375 - 5000
+    assert _balance(ctx, "1122") == 22375 - 5000
+    _ledger_ok(ctx)
+
+
+def test_late_fees_of_many_lines_need_one_waiver_query(ctx, clock):
+    from sqlalchemy import event
+
+    c, (h, *_) = small_community(ctx, houses=1)
+    property_fee(ctx, c.id, late_daily_rate="0.0003", late_grace_days=10)
+    for period in ("2026-08", "2026-09", "2026-10"):
+        billing.bill_run(ctx, period)
+    clock.set(clock.now().replace(year=2026, month=12, day=4))
+    # due 09-15, 10-15, 11-15; grace to 09-25, 10-25, 11-25: 70, 40 and 9 days at 6.7125 fen a day
+    assert sorted(billing.late_fees(ctx, h.id).values()) == [60, 269, 470]
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(ctx.db.engine, "before_cursor_execute", count)
+    try:
+        r = billing.pay_at_counter(ctx, h.id, 3 * 22375 + 799, collect_late_fee=True)
+    finally:
+        event.remove(ctx.db.engine, "before_cursor_execute", count)
+    assert r.lines[-1].amount_fen == 799 and billing.outstanding(ctx, h.id) == []
+    assert sum("prop_late_fee_waivers" in st for st in statements) == 1
+    _ledger_ok(ctx)
+
+
+def test_one_run_mixes_cycles_uses_and_move_ins_and_reruns_only_bill_the_new(ctx):
+    c, (h1,) = small_community(ctx, houses=1)
+    shop = ps.add_house(
+        ctx, c.id, ps.HouseInput("1", "1", "S1", 5000, 4000, use="商铺", status="occupied", charge_start_on=date(2026, 1, 1))
+    )  # fmt: skip
+    late = ps.add_house(
+        ctx, c.id, ps.HouseInput("1", "1", "102", 8950, 7000, status="occupied", charge_start_on=date(2027, 1, 16))
+    )  # fmt: skip
+    property_fee(ctx, c.id)  # monthly, prorated by day
+    billing.create_fee_item(
+        ctx, c.id, "GTF", "公摊费", "inner_area", unit_price="0.333", cycle="quarterly", billing_mode="advance",
+        rounding="half_up_jiao", prorate=False,
+    )  # fmt: skip
+    billing.create_fee_item(ctx, c.id, "SPF", "商铺管理费", "fixed", amount_fen=5000, applies_to_use="商铺")
+    dry = billing.bill_run(ctx, "2027-01", dry_run=True)
+    first = billing.bill_run(ctx, "2027-01")
+    # WYF 223.75 | 125.00 | 16/31 × 223.75 = 115.48; GTF 70 m² × 0.333 × 3 = 69.93 → 69.90 | 40 m² → 40.00 |
+    # not prorated: 69.90; SPF the shop only: 50.00.
+    assert (
+        first
+        == dry
+        == billing.BillRunResult("2027-01", 3, 7, 22375 + 12500 + 11548 + 6990 + 4000 + 6990 + 5000)
+    )
+    owed = {
+        h.id: sorted((ln.item_code, ln.amount_fen, ln.period_start.isoformat()) for ln in billing.outstanding(ctx, h.id))
+        for h in (h1, shop, late)
+    }  # fmt: skip
+    assert owed[shop.id] == [
+        ("GTF", 4000, "2027-01-01"),
+        ("SPF", 5000, "2027-01-01"),
+        ("WYF", 12500, "2027-01-01"),
+    ]
+    assert owed[late.id] == [("GTF", 6990, "2027-01-01"), ("WYF", 11548, "2027-01-16")]
+    assert billing.bill_run(ctx, "2027-01") == billing.BillRunResult("2027-01", 0, 0, 0)
+    newcomer = ps.add_house(
+        ctx, c.id, ps.HouseInput("1", "1", "103", 8950, 7000, status="occupied", charge_start_on=date(2026, 6, 1))
+    )  # fmt: skip
+    assert billing.bill_run(ctx, "2027-01") == billing.BillRunResult("2027-01", 1, 2, 22375 + 6990)
+    assert len(billing.house_bills(ctx, newcomer.id)) == 1
+    # February: WYF for the four houses (the late one in full now) and the shop's SPF; GTF is quarterly.
+    assert billing.bill_run(ctx, "2027-02") == billing.BillRunResult(
+        "2027-02", 4, 5, 3 * 22375 + 12500 + 5000
+    )
+    _ledger_ok(ctx)
