@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from core.jsonutil import canonical_json
 
+WRITE_LOCK_TIMEOUT_S = 10.0
+
 if TYPE_CHECKING:
     from core.context import Context
 
@@ -34,6 +36,11 @@ class UnitOfWork:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        # SQLite: queue behind this process's other writers (see Database.write_lock). Bounded by the busy
+        # timeout, after which SQLite's own locking decides, as it would without the lock.
+        self._write_lock = getattr(ctx.db, "write_lock", None)
+        if self._write_lock is not None and not self._write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT_S):
+            self._write_lock = None
         self.session = ctx.db.writer()
         self.now: datetime = ctx.clock.now()
         self._audit: list[PendingAudit] = []
@@ -98,4 +105,9 @@ class UnitOfWork:
         self._after_commit.clear()
 
     def close(self) -> None:
-        self.session.close()
+        try:
+            self.session.close()
+        finally:
+            if self._write_lock is not None:
+                self._write_lock.release()
+                self._write_lock = None

@@ -45,7 +45,6 @@ ORDER_FIELDS = {
 }
 REFUND_FIELDS = {"out_trade_no", "out_refund_no", "amount_fen", "reason"}
 NONCE_FLUSH_EVERY_S = 1.0
-SQLITE_CONCURRENCY = 4
 
 
 class ApiError(Exception):
@@ -99,9 +98,6 @@ def create_app(
     verifier = Verifier(lambda app_id: services.app_secret(context(Actor.system("hub")), app_id))
     verifier.nonces.load(system)
     stop = threading.Event()
-    # SQLite has one writer at a time; letting a few requests at it at once (rather than all 40 worker
-    # threads) keeps its busy-wait from starving some of them, while channel calls still overlap.
-    gate = threading.BoundedSemaphore(SQLITE_CONCURRENCY if db.dialect == "sqlite" else 1000)
 
     def background_loop() -> None:
         last_jobs = 0.0
@@ -162,13 +158,17 @@ def create_app(
             status_code=503,
         )
 
-    async def authenticated(request: Request) -> tuple[Context, bytes]:
+    async def authenticated(request: Request, *, own_nonce: bool = False) -> tuple[Context, bytes]:
+        """`own_nonce`: the service records the request's nonce in its own transaction (ctx.request_nonce);
+        the caller hands it to the background flush if the service fails."""
         body = await request.body()
         if len(body) > BODY_MAX_BYTES:
             raise ApiError(413, "too_large", "The body is too large.")
-
+        now = clock.now()
         try:
-            app_id = verifier.verify(clock.now(), request.method, request.url.path, request.headers, body)
+            app_id = verifier.verify(
+                now, request.method, request.url.path, request.headers, body, save=not own_nonce
+            )
         except Unauthorized as exc:
             raise ApiError(401, "unauthorized", f"The request signature was refused: {exc}.") from None
         actor = Actor(
@@ -180,38 +180,44 @@ def create_app(
         )
         ctx = context(actor)
         ctx.app_id = app_id  # type: ignore[attr-defined]
+        ctx.request_nonce = (request.headers.get("x-anju-nonce") or "", now)  # type: ignore[attr-defined]
         return ctx, body
 
     def _app_id(ctx: Context) -> str:
         return ctx.app_id  # type: ignore[attr-defined]
 
-    def gated(fn: Callable[[], Any]) -> Any:
-        with gate:
-            return fn()
-
     async def call(fn: Callable[[], Any]) -> Any:
-        return await run_in_threadpool(gated, fn)
+        # Services run on the worker threads. SQLite writers of this process queue on the database's write
+        # lock (held only by a transaction, never across a channel call), so orders' channel calls overlap.
+        return await run_in_threadpool(fn)
 
     @app.post("/v1/pay-orders", status_code=201, summary="Create a payment order")
     async def create_pay_order(request: Request):
-        ctx, body = await authenticated(request)
-        data = _json_object(body, ORDER_FIELDS)
-        view, created = await call(
-            lambda: services.create_order(
-                ctx,
-                _app_id(ctx),
-                data.get("out_trade_no"),
-                data.get("amount_fen"),
-                data.get("subject"),
-                channel=data.get("channel"),
-                method=data.get("method"),
-                payer=data.get("payer"),
-                expire_minutes=data.get("expire_minutes"),
-                notify_url=data.get("notify_url"),
-                metadata=data.get("metadata"),
-                channels=channels,
+        ctx, body = await authenticated(request, own_nonce=True)
+        nonce, seen_at = ctx.request_nonce  # type: ignore[attr-defined]
+        try:
+            data = _json_object(body, ORDER_FIELDS)
+            view, created = await call(
+                lambda: services.create_order(
+                    ctx,
+                    _app_id(ctx),
+                    data.get("out_trade_no"),
+                    data.get("amount_fen"),
+                    data.get("subject"),
+                    channel=data.get("channel"),
+                    method=data.get("method"),
+                    payer=data.get("payer"),
+                    expire_minutes=data.get("expire_minutes"),
+                    notify_url=data.get("notify_url"),
+                    metadata=data.get("metadata"),
+                    channels=channels,
+                    request_nonce=(nonce, seen_at),
+                )
             )
-        )
+        except BaseException:
+            # Refused before the order's transaction committed (or after: a second write is harmless).
+            verifier.nonces.save_later(_app_id(ctx), nonce, seen_at)
+            raise
         return JSONResponse(view.api_dict(), status_code=201 if created else 200)
 
     @app.get("/v1/pay-orders/{out_trade_no}", summary="Read a payment order")

@@ -1,10 +1,11 @@
 """Request signing for the hub API: check X-Anju-App/Timestamp/Nonce/Signature against the app's secret and
 refuse a nonce seen within the window.
 
-Nonces are checked in memory (the hub is one server process) and written to pay_nonces in the background
-about once a second; on start the hub loads the nonces of the last window back. A crash can forget at most
-the last second's nonces — and a replay of one of those can still not pay twice, since order creation and
-refunds are idempotent on the app's own numbers.
+Nonces are checked in memory (the hub is one server process). The nonce of an order creation is written to
+pay_nonces in the order's own transaction; the others (and any whose request failed before its transaction
+committed) are written in the background about once a second. On start the hub loads the nonces of the last
+window back. A crash can forget at most the last second's read/refund nonces — and a replay of one of those
+can still not pay twice, since order creation and refunds are idempotent on the app's own numbers.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ class NonceStore:
         self._unsaved: list[tuple[str, str, datetime]] = []
         self._lock = threading.Lock()
 
-    def add(self, app_id: str, nonce: str, now: datetime) -> bool:
-        """Record a nonce; False if it was already seen within the window."""
+    def add(self, app_id: str, nonce: str, now: datetime, *, save: bool = True) -> bool:
+        """Record a nonce; False if it was already seen within the window. `save=False`: the caller writes it
+        in its own transaction (or hands it back with `save_later` if that transaction does not commit)."""
         key = (app_id, nonce)
         cutoff = now - timedelta(seconds=2 * rules.SIGNATURE_WINDOW_S)
         with self._lock:
@@ -67,8 +69,14 @@ class NonceStore:
             if key in self._seen:
                 return False
             self._seen[key] = now
-            self._unsaved.append((app_id, nonce, now))
+            if save:
+                self._unsaved.append((app_id, nonce, now))
             return True
+
+    def save_later(self, app_id: str, nonce: str, at: datetime) -> None:
+        """Have the background flush write a nonce after all (writing it twice is harmless)."""
+        with self._lock:
+            self._unsaved.append((app_id, nonce, at))
 
     def load(self, ctx: Context) -> int:
         """Load the nonces of the last window from the database (at start-up)."""
@@ -120,8 +128,11 @@ class Verifier:
                 self._secrets[app_id] = value
         return value
 
-    def verify(self, now: datetime, method: str, path: str, headers, body: bytes) -> str:
-        """The app id of a correctly signed, fresh, first-seen request; Unauthorized otherwise."""
+    def verify(
+        self, now: datetime, method: str, path: str, headers, body: bytes, *, save: bool = True
+    ) -> str:
+        """The app id of a correctly signed, fresh, first-seen request; Unauthorized otherwise. `save`: as
+        for NonceStore.add."""
         app_id = headers.get("x-anju-app") or ""
         ts = headers.get("x-anju-timestamp") or ""
         nonce = headers.get("x-anju-nonce") or ""
@@ -135,7 +146,7 @@ class Verifier:
         secret = self._secret(app_id)
         if secret is None or not rules.signature_ok(secret, method, path, ts, nonce, body, sig):
             raise Unauthorized("bad signature")
-        if not self.nonces.add(app_id, nonce, now):
+        if not self.nonces.add(app_id, nonce, now, save=save):
             raise Unauthorized("replayed nonce")
         return app_id
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from core.audit.models import AuditRecord
@@ -59,7 +59,7 @@ def write_records(session: Session, actor: Actor, at: datetime, pending: Sequenc
     first = sequences.take(session, COUNTER, len(pending))
     prev = GENESIS_HASH
     if first > 1:
-        prev = session.execute(select(AuditRecord.hash).where(AuditRecord.seq == first - 1)).scalar_one()
+        prev = session.execute(_PREV_HASH, {"seq": first - 1}).scalar_one()
     at = at.astimezone(UTC)
     at_text = at.strftime(AT_FORMAT)
     actor_text = _id_text(actor.user_id)
@@ -90,7 +90,14 @@ def write_records(session: Session, actor: Actor, at: datetime, pending: Sequenc
             }
         )
         prev = digest
-    session.execute(insert(AuditRecord), rows)
+    session.execute(_INSERT, rows)
+
+
+# Prebuilt over the Core table: a payment writes a record or two, and building an ORM statement per call
+# costs more than SQLite's insert.
+_TABLE = AuditRecord.__table__
+_PREV_HASH = select(_TABLE.c.hash).where(_TABLE.c.seq == bindparam("seq"))
+_INSERT = insert(_TABLE)
 
 
 @dataclass

@@ -5,6 +5,7 @@ The same models run on PostgreSQL (the central hub); there writers lock the rows
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +54,12 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
         self._writer = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        # SQLite has one writer at a time. Writers of this process queue on this lock (taken by the unit of
+        # work) instead of polling SQLite's busy handler, whose sleeps grow to 100 ms (or a whole second
+        # where the library was built without usleep) and starve some threads under load.
+        self.write_lock: threading.RLock | None = (
+            threading.RLock() if self.engine.dialect.name == "sqlite" else None
+        )
         self._reader = sessionmaker(self.engine.execution_options(anju_readonly=True), expire_on_commit=False)
 
     @property

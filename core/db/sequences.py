@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, String, select
+from typing import Any
+
+from sqlalchemy import BigInteger, String, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -27,13 +29,28 @@ def take(session: Session, name: str, count: int = 1) -> int:
     """
     if count < 1:
         raise ValueError("count must be positive")
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Counter).values(name=name, value=count)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Counter.name], set_={"value": Counter.value + stmt.excluded.value}
-    ).returning(Counter.value)
-    last = session.execute(stmt).scalar_one()
+    conn = session.connection()
+    stmt = _TAKE.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _take_statement(conn.dialect.name)
+    last = conn.execute(stmt, {"name": name, "count": count}).scalar_one()
     return last - count + 1
+
+
+# One prebuilt upsert per dialect over the Core table: building an ORM upsert each time costs more than the
+# statement itself (a counter is taken several times per payment).
+_TAKE: dict[str, Any] = {}
+
+
+def _take_statement(dialect: str) -> Any:
+    table = Counter.__table__
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(table).values(name=bindparam("name"), value=bindparam("count"))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.name], set_={"value": table.c.value + stmt.excluded.value}
+    ).returning(table.c.value)
+    _TAKE[dialect] = stmt
+    return stmt
 
 
 def peek(session: Session, name: str) -> int:

@@ -424,19 +424,32 @@ def _chunks(items: Sequence, size: int = _IN_CHUNK) -> Iterable[Sequence]:
 
 def _accounts_by_code(session: Session, book_id: uuid.UUID, codes: Iterable[str]) -> dict[str, _Acct]:
     found: dict[str, _Acct] = {}
-    cols = (
-        _ACCOUNTS.c.id,
-        _ACCOUNTS.c.code,
-        _ACCOUNTS.c.type,
-        _ACCOUNTS.c.debits_must_not_exceed_credits,
-        _ACCOUNTS.c.credits_must_not_exceed_debits,
-        _ACCOUNTS.c.closed,
-    )
     for chunk in _chunks(sorted(set(codes))):
-        stmt = select(*cols).where(_ACCOUNTS.c.book_id == book_id, _ACCOUNTS.c.code.in_(chunk))
-        for r in session.execute(stmt):
+        for r in session.execute(_ACCOUNTS_BY_CODE, {"book_id": book_id, "codes": list(chunk)}):
             found[r.code] = _Acct(r.id, r.code, r.type, bool(r[3]), bool(r[4]), bool(r.closed))
     return found
+
+
+# Prebuilt (expanding IN) lookups and the balance update: a one-entry post should not pay for building them.
+_ACCOUNTS_BY_CODE = select(
+    _ACCOUNTS.c.id,
+    _ACCOUNTS.c.code,
+    _ACCOUNTS.c.type,
+    _ACCOUNTS.c.debits_must_not_exceed_credits,
+    _ACCOUNTS.c.credits_must_not_exceed_debits,
+    _ACCOUNTS.c.closed,
+).where(_ACCOUNTS.c.book_id == bindparam("book_id"), _ACCOUNTS.c.code.in_(bindparam("codes", expanding=True)))
+_BOOKS_BY_CODE = select(_BOOKS.c.code, _BOOKS.c.id).where(
+    _BOOKS.c.code.in_(bindparam("codes", expanding=True))
+)
+_ADD_TO_BALANCES = (
+    update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.id == bindparam("b_id"))
+    .values(
+        debits_posted_fen=_ACCOUNTS.c.debits_posted_fen + bindparam("b_debits"),
+        credits_posted_fen=_ACCOUNTS.c.credits_posted_fen + bindparam("b_credits"),
+    )
+)
 
 
 def _check_spec(spec: EntrySpec) -> None:
@@ -712,7 +725,7 @@ def _write_entries_now(
     book_codes = sorted(set(cols.books))
     books: dict[str, uuid.UUID] = {}
     for chunk in _chunks(book_codes):
-        for r in s.execute(select(_BOOKS.c.code, _BOOKS.c.id).where(_BOOKS.c.code.in_(chunk))):
+        for r in s.execute(_BOOKS_BY_CODE, {"codes": list(chunk)}):
             books[r.code] = r.id
     if len(books) != len(book_codes):
         index = next(i for i, book in enumerate(cols.books) if book not in books)
@@ -807,15 +820,7 @@ def _write_entries_now(
         for i in range(len(slot_accts))
         if debit_totals[i] or credit_totals[i]
     )
-    s.execute(
-        update(_ACCOUNTS)
-        .where(_ACCOUNTS.c.id == bindparam("b_id"))
-        .values(
-            debits_posted_fen=_ACCOUNTS.c.debits_posted_fen + bindparam("b_debits"),
-            credits_posted_fen=_ACCOUNTS.c.credits_posted_fen + bindparam("b_credits"),
-        ),
-        [{"b_id": a, "b_debits": d, "b_credits": c} for a, d, c in changed],
-    )
+    s.execute(_ADD_TO_BALANCES, [{"b_id": a, "b_debits": d, "b_credits": c} for a, d, c in changed])
     if limited_slots:
         _assert_within_limits(s, limited)
     return _Written(ids, entry_json, total_debits_fen, digest)

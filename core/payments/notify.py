@@ -14,13 +14,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from core.errors import Conflict, NotFound, StateError
 from core.i18n import N_
 from core.ids import new_id
 from core.payments import rules
-from core.payments.models import PayNotification, PayNotifyAttempt
+from core.payments.models import PayApp, PayNotification, PayNotifyAttempt
 
 if TYPE_CHECKING:
     import httpx
@@ -69,6 +69,9 @@ def _run_handler_in(uow: UnitOfWork, handler: Handler, payload: dict[str, Any]) 
 
 _NOTIFICATION_INSERT = insert(PayNotification.__table__)
 _ATTEMPT_INSERT = insert(PayNotifyAttempt.__table__)
+_APP_NOTIFY_URL = select(PayApp.__table__.c.notify_url).where(
+    PayApp.__table__.c.app_id == bindparam("app_id")
+)
 
 
 def enqueue_in(
@@ -85,15 +88,13 @@ def enqueue_in(
     """Queue the notice of `object_no` reaching `status` (once: a repeat is ignored). An app with an
     in-process handler is told right here, in the same transaction; an external app by the retry job.
     `fresh`: the object was created in this transaction, so no earlier notice can exist."""
-    from core.payments.models import PayApp
-
     s = uow.session
     key = f"{kind}:{object_no}:{status}"
     if not fresh and s.execute(select(PayNotification.id).where(PayNotification.event_key == key)).first():
         return None
     handler = _HANDLERS.get(app_id)
     if handler is None and url is None:
-        url = s.execute(select(PayApp.notify_url).where(PayApp.app_id == app_id)).scalar_one_or_none()
+        url = s.execute(_APP_NOTIFY_URL, {"app_id": app_id}).scalar_one_or_none()
     notice = {"kind": kind, **payload}
     nid = new_id()
     row = {
@@ -119,20 +120,21 @@ def enqueue_in(
             row.update(status=DELIVERED, delivered_at=uow.now)
         else:
             row.update(last_error=error, next_attempt_at=rules.notify_next_at(uow.now, uow.now, 1) or uow.now)
-        s.execute(insert(PayNotification).values(**row))
+        s.execute(_NOTIFICATION_INSERT, row)
         s.execute(
-            insert(PayNotifyAttempt).values(
-                id=new_id(),
-                notification_id=nid,
-                at=uow.now,
-                ok=error is None,
-                http_status=None,
-                response="",
-                error=error or "",
-            )
+            _ATTEMPT_INSERT,
+            {
+                "id": new_id(),
+                "notification_id": nid,
+                "at": uow.now,
+                "ok": error is None,
+                "http_status": None,
+                "response": "",
+                "error": error or "",
+            },
         )
     else:
-        s.execute(insert(PayNotification).values(**row))
+        s.execute(_NOTIFICATION_INSERT, row)
     return nid
 
 

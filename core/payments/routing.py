@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from core.context import Context
 from core.errors import NotFound, StateError, ValidationError
@@ -15,6 +15,7 @@ from core.i18n import N_
 from core.ids import new_id
 from core.payments import rules
 from core.payments.models import CHANNELS, PayChannel, PayRoute
+from core.sync.reference import refuse_if_hub_owned
 from core.uow import UnitOfWork
 
 # Default fee rates (a site changes them with `set_channel`); counter channels cost nothing per payment.
@@ -39,6 +40,9 @@ DEFAULT_ROUTES: tuple[tuple[str | None, tuple[str, ...], int], ...] = (
     ("", ("wechat", "alipay", "unionpay"), 1000),
 )
 ROUTES_MAX = 500
+# Reference kinds the central hub publishes (core/payments/reference.py): a site does not edit those items.
+KIND_CHANNEL = "payments.channel"
+KIND_ROUTE = "payments.route"
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,68 @@ def ensure_defaults_in(uow: UnitOfWork) -> None:
     s.flush()
 
 
+_CHANNELS_T = PayChannel.__table__
+_ROUTES_T = PayRoute.__table__
+# Prebuilt over the Core tables (every order asks): building ORM selects per call costs more than running them.
+_CHANNEL_ROW = select(_CHANNELS_T.c.enabled, _CHANNELS_T.c.fee_rate).where(
+    _CHANNELS_T.c.code == bindparam("code")
+)
+_ALL_CHANNELS = select(_CHANNELS_T.c.code, _CHANNELS_T.c.enabled, _CHANNELS_T.c.fee_rate)
+_ENABLED_ROUTES = select(
+    _ROUTES_T.c.channels,
+    _ROUTES_T.c.app_id,
+    _ROUTES_T.c.method,
+    _ROUTES_T.c.min_amount_fen,
+    _ROUTES_T.c.max_amount_fen,
+    _ROUTES_T.c.priority,
+).where(_ROUTES_T.c.enabled.is_(True))
+
+
+def enabled_rate_in(uow: UnitOfWork, code: str) -> Decimal | None:
+    """The fee rate of channel `code` if it is switched on now, else None."""
+    row = uow.session.execute(_CHANNEL_ROW, {"code": code}).first()
+    if row is None or not row.enabled:
+        return None
+    return rules.parse_rate(row.fee_rate)
+
+
+def candidates_in(
+    uow: UnitOfWork,
+    app_id: str,
+    method: str,
+    amount_fen: int,
+    channel: str | None,
+    *,
+    exclude: tuple[str, ...] = (),
+) -> list[tuple[str, Decimal]]:
+    """The channels to try for an order, in order, each with its fee rate (to snapshot on the order).
+
+    A named channel is the only candidate and must be enabled. Otherwise the routing rules choose: the
+    enabled channels of the first matching rule that has any, in the rule's fallback order."""
+    s = uow.session
+    if channel is not None:
+        rate = None if channel in exclude else enabled_rate_in(uow, channel)
+        if rate is None:
+            raise StateError(
+                N_("Channel {channel} is not available."), code="channel_disabled", channel=channel
+            )
+        return [(channel, rate)]
+    rates = {code: rate for code, on, rate in s.execute(_ALL_CHANNELS) if on and code not in exclude}
+    routes = [
+        rules.RouteRule(tuple(r.channels), r.app_id, r.method, r.min_amount_fen, r.max_amount_fen, r.priority)
+        for r in s.execute(_ENABLED_ROUTES)
+    ]
+    chosen = rules.route_channels(routes, app_id, method, amount_fen, rates)
+    if not chosen:
+        raise StateError(
+            N_("No channel is available for this payment (method {method}, {amount} fen)."),
+            code="no_channel",
+            method=method or "-",
+            amount=amount_fen,
+        )
+    return [(code, rules.parse_rate(rates[code])) for code in chosen]
+
+
 def pick_in(
     uow: UnitOfWork,
     app_id: str,
@@ -94,30 +160,8 @@ def pick_in(
     *,
     exclude: tuple[str, ...] = (),
 ) -> tuple[str, Decimal]:
-    """The channel for an order and its fee rate (to snapshot on the order). A named channel must be
-    enabled; otherwise the routing rules choose, skipping disabled channels (fallback order)."""
-    s = uow.session
-    rows = {c.code: c for c in s.execute(select(PayChannel)).scalars()}
-    enabled = [code for code, c in rows.items() if c.enabled and code not in exclude]
-    if channel is not None:
-        if channel not in enabled:
-            raise StateError(
-                N_("Channel {channel} is not available."), code="channel_disabled", channel=channel
-            )
-        return channel, rules.parse_rate(rows[channel].fee_rate)
-    routes = [
-        rules.RouteRule(tuple(r.channels), r.app_id, r.method, r.min_amount_fen, r.max_amount_fen, r.priority)
-        for r in s.execute(select(PayRoute).where(PayRoute.enabled.is_(True))).scalars()
-    ]
-    chosen = rules.choose_channel(routes, app_id, method, amount_fen, enabled)
-    if chosen is None:
-        raise StateError(
-            N_("No channel is available for this payment (method {method}, {amount} fen)."),
-            code="no_channel",
-            method=method or "-",
-            amount=amount_fen,
-        )
-    return chosen, rules.parse_rate(rows[chosen].fee_rate)
+    """The channel for an order and its fee rate: the first of `candidates_in`."""
+    return candidates_in(uow, app_id, method, amount_fen, channel, exclude=exclude)[0]
 
 
 def list_channels(ctx: Context) -> list[ChannelView]:
@@ -142,6 +186,7 @@ def set_channel(
                 N_("A fee rate is a decimal between 0 and 0.1, e.g. 0.006."), field="fee_rate"
             ) from None
     with ctx.uow("payments.manage") as uow:
+        refuse_if_hub_owned(uow.session, KIND_CHANNEL, code)  # the central hub's setting wins at a site
         row = uow.session.get(PayChannel, code)
         if row is None:
             raise NotFound(N_("There is no channel {channel}."), channel=code)
@@ -221,6 +266,7 @@ def list_routes(ctx: Context) -> list[RouteView]:
 
 def set_route_enabled(ctx: Context, route_id: uuid.UUID, enabled: bool) -> None:
     with ctx.uow("payments.manage") as uow:
+        refuse_if_hub_owned(uow.session, KIND_ROUTE, str(route_id))
         res = uow.session.execute(
             update(PayRoute).where(PayRoute.id == route_id).values(enabled=bool(enabled))
         )

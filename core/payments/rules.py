@@ -146,17 +146,25 @@ def _specificity(rule: RouteRule) -> tuple[int, int]:
     return (rule.priority, -((rule.app_id is not None) * 2 + (rule.method is not None)))
 
 
+def route_channels(
+    rules: Iterable[RouteRule], app_id: str, method: str, amount_fen: int, enabled: Iterable[str]
+) -> tuple[str, ...]:
+    """The enabled channels, in fallback order, of the first matching rule that has any; () if none does."""
+    on = set(enabled)
+    for rule in sorted(rules, key=_specificity):
+        if rule_matches(rule, app_id, method, amount_fen):
+            chosen = tuple(ch for ch in rule.channels if ch in on)
+            if chosen:
+                return chosen
+    return ()
+
+
 def choose_channel(
     rules: Iterable[RouteRule], app_id: str, method: str, amount_fen: int, enabled: Iterable[str]
 ) -> str | None:
     """The first enabled channel of the first matching rule that has one; None if no rule yields one."""
-    on = set(enabled)
-    for rule in sorted(rules, key=_specificity):
-        if rule_matches(rule, app_id, method, amount_fen):
-            for ch in rule.channels:
-                if ch in on:
-                    return ch
-    return None
+    chosen = route_channels(rules, app_id, method, amount_fen, enabled)
+    return chosen[0] if chosen else None
 
 
 # --------------------------------------------------------------------------------------------- notifications

@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -45,7 +46,15 @@ from core.payments.channels.base import (
     ForgedCallback,
     RefundResult,
 )
-from core.payments.models import CHANNELS, PayApp, PayCallback, PayOrder, PayOrderEvent, PayRefund
+from core.payments.models import (
+    CHANNELS,
+    PayApp,
+    PayCallback,
+    PayNonce,
+    PayOrder,
+    PayOrderEvent,
+    PayRefund,
+)
 from core.uow import UnitOfWork
 
 PERM_VIEW = "payments.view"
@@ -357,15 +366,44 @@ def app_secret(ctx: Context, app_id: str) -> str | None:
     return None if row is None else ctx.pii.decrypt(row)
 
 
-def _load_app(s: Session, app_id: object) -> PayApp:
+def _check_app(s: Session, app_id: object) -> None:
+    """The app must exist and be active (one prebuilt lookup of its status)."""
     if not isinstance(app_id, str):
         raise NotFound(N_("There is no app {app}."), app=str(app_id))
-    app = s.execute(select(PayApp).where(PayApp.app_id == app_id)).scalar_one_or_none()
-    if app is None:
+    status = s.execute(_APP_STATUS, {"app_id": app_id}).scalar_one_or_none()
+    if status is None:
         raise NotFound(N_("There is no app {app}."), app=app_id)
-    if app.status != "ACTIVE":
+    if status != "ACTIVE":
         raise StateError(N_("App {app} is disabled."), app=app_id)
-    return app
+
+
+# Statements on the hot paths (a counter payment, an API order) are built once, over the Core tables: building an
+# ORM statement per call costs several times what SQLite spends executing it.
+_APPS = PayApp.__table__
+_ORDERS = PayOrder.__table__
+_APP_STATUS = select(_APPS.c.status).where(_APPS.c.app_id == bindparam("app_id"))
+_ORDER_KEY = select(_ORDERS.c.id, _ORDERS.c.request_hash).where(
+    _ORDERS.c.app_id == bindparam("app_id"), _ORDERS.c.out_trade_no == bindparam("out_trade_no")
+)
+_ORDER_INSERT = insert(_ORDERS)
+_ORDER_CAS: dict[tuple[str, ...], Any] = {}
+
+
+def _order_cas(keys: tuple[str, ...]) -> Any:
+    """UPDATE pay_orders SET <keys> WHERE id, status and version are as loaded: one statement per key set."""
+    stmt = _ORDER_CAS.get(keys)
+    if stmt is None:
+        stmt = (
+            update(_ORDERS)
+            .where(
+                _ORDERS.c.id == bindparam("w_id"),
+                _ORDERS.c.status == bindparam("w_status"),
+                _ORDERS.c.version == bindparam("w_version"),
+            )
+            .values({k: bindparam(f"v_{k}", type_=_ORDERS.c[k].type) for k in keys})
+        )
+        _ORDER_CAS[keys] = stmt
+    return stmt
 
 
 # ------------------------------------------------------------------------------------------------- transitions
@@ -383,20 +421,34 @@ def _record(
 ) -> None:
     # A plain executemany-style insert: one cached statement, not one compiled per set of values.
     uow.session.execute(
-        _EVENT_INSERT,
-        {
-            "id": new_id(),
-            "order_id": order_id,
-            "refund_id": refund_id,
-            "from_status": from_status,
-            "to_status": to_status,
-            "actor": uow.ctx.actor.username[:64],
-            "at": uow.now,
-            "reason": reason[:200],
-            "channel_request": request,
-            "channel_response": response,
-        },
+        _EVENT_INSERT, _event_row(uow, order_id, from_status, to_status, reason, request, response, refund_id)
     )
+
+
+def _event_row(
+    uow: UnitOfWork,
+    order_id: uuid.UUID,
+    from_status: str | None,
+    to_status: str,
+    reason: str,
+    request: Any = None,
+    response: Any = None,
+    refund_id: uuid.UUID | None = None,
+    *,
+    actor: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "order_id": order_id,
+        "refund_id": refund_id,
+        "from_status": from_status,
+        "to_status": to_status,
+        "actor": actor if actor is not None else uow.ctx.actor.username[:64],
+        "at": uow.now,
+        "reason": reason[:200],
+        "channel_request": request,
+        "channel_response": response,
+    }
 
 
 _EVENT_INSERT = insert(PayOrderEvent.__table__)
@@ -423,21 +475,31 @@ def _move(
             new=to,
         )
     values = {"status": to, "updated_at": uow.now, "version": order.version + 1, **values}
-    result = uow.session.execute(
-        update(PayOrder)
-        .where(PayOrder.id == order.id, PayOrder.status == current, PayOrder.version == order.version)
-        .values(**values)
-    )
+    params = {f"v_{k}": v for k, v in values.items()}
+    params.update(w_id=order.id, w_status=current, w_version=order.version)
+    result = uow.session.execute(_order_cas(tuple(values)), params)
     if result.rowcount != 1:
         raise Conflict(N_("Order {order} was changed at the same time; try again."), order=order.order_no)
     for key, value in values.items():
-        set_committed_value(order, key, value)
+        _set_loaded(order, key, value)
     _record(uow, order.id, current, to, reason, request, response, refund_id)
 
 
 def _load_order_for_update(s: Session, **where: Any) -> PayOrder | None:
-    stmt = select(PayOrder).filter_by(**where).with_for_update().execution_options(populate_existing=True)
-    return s.execute(stmt).scalar_one_or_none()
+    keys = tuple(sorted(where))
+    stmt = _FOR_UPDATE.get(keys)
+    if stmt is None:
+        stmt = (
+            select(PayOrder)
+            .filter_by(**{k: bindparam(f"k_{k}") for k in keys})
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        _FOR_UPDATE[keys] = stmt
+    return s.execute(stmt, {f"k_{k}": v for k, v in where.items()}).scalar_one_or_none()
+
+
+_FOR_UPDATE: dict[tuple[str, ...], Any] = {}  # one prebuilt locking select per key set (order_no, id, ...)
 
 
 def _post(
@@ -463,6 +525,11 @@ def _mark_paid_in(uow: UnitOfWork, order: PayOrder, result: ChannelResult, reaso
         fee_fen=fee,
         channel_trade_no=result.channel_trade_no or order.channel_trade_no,
     )
+    _paid_effects_in(uow, order, paid_at, day, fee)
+
+
+def _paid_effects_in(uow: UnitOfWork, order: PayOrder, paid_at: datetime, day: date, fee: int) -> None:
+    """What follows an order's move to SUCCESS: its ledger entries, audit record, outbox event and notice."""
     clearing = f"1012.{order.channel}"
     _post(
         uow,
@@ -551,7 +618,7 @@ def apply_channel_result_in(uow: UnitOfWork, order: PayOrder, result: ChannelRes
         return False
     if result.status == SUCCESS:
         if result.channel_trade_no:
-            set_committed_value(order, "channel_trade_no", order.channel_trade_no or result.channel_trade_no)
+            _set_loaded(order, "channel_trade_no", order.channel_trade_no or result.channel_trade_no)
         _mark_paid_in(uow, order, result, reason)
         return True
     if result.status in (FAILED, CLOSED):
@@ -579,18 +646,16 @@ def _order_hash(**fields: Any) -> str:
 
 
 def _existing_order(s: Session, app_id: str, out_trade_no: str, request_hash: str) -> PayOrder | None:
-    row = s.execute(
-        select(PayOrder).where(PayOrder.app_id == app_id, PayOrder.out_trade_no == out_trade_no)
-    ).scalar_one_or_none()
-    if row is None:
+    key = s.execute(_ORDER_KEY, {"app_id": app_id, "out_trade_no": out_trade_no}).first()
+    if key is None:
         return None
-    if row.request_hash != request_hash:
+    if key.request_hash != request_hash:
         raise Conflict(
             N_("Order {out_trade_no} already exists with different content."),
             code="order_conflict",
             out_trade_no=out_trade_no,
         )
-    return row
+    return s.execute(select(PayOrder).where(PayOrder.id == key.id)).scalar_one()
 
 
 def _next_no(uow: UnitOfWork, kind: str) -> str:
@@ -617,8 +682,10 @@ def _new_order(
     status: str = rules.CREATED,
     **extra: Any,
 ) -> PayOrder:
-    order = PayOrder(
-        id=new_id(),
+    """Insert a CREATED order and its first history row. The order is written by one prebuilt Core insert
+    (no ORM flush); the returned object is a transient copy of what was written, never re-read."""
+    values = _order_row(
+        uow,
         order_no=_next_no(uow, "P"),
         app_id=app_id,
         out_trade_no=out_trade_no,
@@ -627,25 +694,59 @@ def _new_order(
         payer=payer,
         method=method,
         channel=channel,
-        status=status,
-        channel_trade_no=None,
         fee_rate=fee_rate,
-        fee_fen=0,
-        refunded_fen=0,
         expire_at=expire_at,
-        metadata_=metadata,
-        pay_info={},
+        metadata=metadata,
         notify_url=notify_url,
         request_hash=request_hash,
-        created_at=uow.now,
-        updated_at=uow.now,
-        version=1,
+        status=status,
         **extra,
     )
-    uow.session.add(order)
-    uow.session.flush()
-    _record(uow, order.id, None, status, "created")
-    return order
+    uow.session.execute(_ORDER_INSERT, values)
+    _record(uow, values["id"], None, status, "created")
+    return _as_order(values)
+
+
+def _order_row(uow: UnitOfWork, **fields: Any) -> dict[str, Any]:
+    """Every column of a new order (by column name), defaults filled in."""
+    row: dict[str, Any] = {
+        "id": new_id(),
+        "channel_trade_no": None,
+        "fee_fen": 0,
+        "paid_at": None,
+        "business_date": None,
+        "refunded_fen": 0,
+        "pay_info": {},
+        "shift_id": None,
+        "cashier": None,
+        "tendered_fen": None,
+        "change_fen": None,
+        "batch_no": None,
+        "created_at": uow.now,
+        "updated_at": uow.now,
+        "version": 1,
+    }
+    row.update(fields)
+    return row
+
+
+def _set_loaded(order: PayOrder, key: str, value: Any) -> None:
+    """Bring the in-memory order up to date with what was just written (no ORM change to flush)."""
+    if isinstance(order, _NewOrder):
+        setattr(order, key, value)
+    else:
+        set_committed_value(order, key, value)
+
+
+class _NewOrder(SimpleNamespace):
+    """The row just inserted, read by attribute like a PayOrder (column `metadata` is `metadata_`) without the
+    cost of an instrumented ORM object; never attached to the session."""
+
+
+def _as_order(values: dict[str, Any]) -> PayOrder:
+    attrs = dict(values)
+    attrs["metadata_"] = attrs.pop("metadata")
+    return _NewOrder(**attrs)  # type: ignore[return-value]
 
 
 def create_order(
@@ -663,12 +764,15 @@ def create_order(
     metadata: dict | None = None,
     channels: Channels | None = None,
     permission: str = PERM_PAY,
+    request_nonce: tuple[str, datetime] | None = None,
 ) -> tuple[OrderView, bool]:
     """Create a payment order for a remote or batch channel and hand it to the channel.
 
     Returns (order, created). The same app + out_trade_no with the same content returns the original order
     (created=False); with different content it is a Conflict. Counter channels go through `counter_pay`.
     `permission`: what the caller must hold (a counter's QR payment checks the counter's own permission).
+    `request_nonce`: (nonce, seen at) of the signed API request, recorded against replay in the order's own
+    transaction (pay_nonces), so no separate write is needed for it.
     """
     from core.payments import routing
 
@@ -714,11 +818,17 @@ def create_order(
     try:
         with ctx.uow(permission) as uow:
             s = uow.session
-            _load_app(s, app_id)
+            _check_app(s, app_id)
+            if request_nonce is not None:
+                _record_nonce_in(uow, app_id, *request_nonce)
             existing = _existing_order(s, app_id, out_trade_no, digest)
             if existing is not None:
                 return _order_view(existing), False
-            chosen, rate = routing.pick_in(uow, app_id, method, amount_fen, channel, exclude=COUNTER_CHANNELS)
+            candidates = routing.candidates_in(
+                uow, app_id, method, amount_fen, channel, exclude=COUNTER_CHANNELS
+            )
+            chosen, rate = candidates[0]
+            fallbacks = [code for code, _ in candidates[1:]]  # a routed order's next channels, in order
             order = _new_order(
                 uow,
                 app_id=app_id,
@@ -753,13 +863,102 @@ def create_order(
                 raise
             return _order_view(existing), False
 
-    result = channels.get(chosen).create(request)
+    result = _create_at(channels.get(chosen), request)
+    while fallbacks and result.status in (FAILED, UNKNOWN):
+        # The channel refused or failed to answer: move the order to the rule's next channel, if it is
+        # certain the failed one holds no live order (refused, or closed there), and ask that one.
+        closed = None
+        if result.status == UNKNOWN:
+            closed = channels.get(chosen).close(order_no)
+            if closed.status not in (CLOSED, NOT_FOUND):
+                break  # it may exist there: the order stays on it, UNKNOWN, for the query job
+        with ctx.uow(permission) as uow:
+            order = _load_order_for_update(uow.session, order_no=order_no)
+            assert order is not None
+            nxt = _reroute_in(uow, order, result, closed, fallbacks)
+        if nxt is None:
+            break
+        chosen = nxt
+        result = _create_at(channels.get(chosen), request)
     with ctx.uow(permission) as uow:
         order = _load_order_for_update(uow.session, order_no=order_no)
         assert order is not None
         apply_channel_result_in(uow, order, result, "channel create")
         view = _order_view(order)
     return view, True
+
+
+_NONCE_INSERT: dict[str, Any] = {}
+
+
+def _record_nonce_in(uow: UnitOfWork, app_id: str, nonce: str, seen_at: datetime) -> None:
+    """Record a signed request's nonce (the hub's replay guard); already recorded is fine."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    dialect = uow.session.get_bind().dialect.name
+    stmt = _NONCE_INSERT.get(dialect)
+    if stmt is None:
+        ins = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = _NONCE_INSERT[dialect] = ins(PayNonce.__table__).on_conflict_do_nothing()
+    uow.session.execute(stmt, {"app_id": app_id, "nonce": nonce[:64], "seen_at": seen_at})
+
+
+def _create_at(adapter: Any, request: ChannelOrder) -> ChannelResult:
+    """Hand the order to a channel. An adapter that raises has told us nothing: UNKNOWN, like a timeout."""
+    try:
+        return adapter.create(request)
+    except Exception as exc:  # a real adapter's bug or transport error must not leave the order untold
+        return ChannelResult(
+            UNKNOWN, response={"error": f"{type(exc).__name__}: {exc}"[:200]}, message="adapter error"
+        )
+
+
+def _reroute_in(
+    uow: UnitOfWork,
+    order: PayOrder,
+    failed: ChannelResult,
+    closed: ChannelResult | None,
+    fallbacks: list[str],
+) -> str | None:
+    """Move a CREATED order from the channel that failed at create to the next enabled one of `fallbacks`
+    (consumed as tried), snapshotting that channel's fee rate; the failed attempt goes to the history with
+    the channel's raw request and response. None if the order moved on meanwhile or no fallback is left."""
+    from core.payments import routing
+
+    if order.status != rules.CREATED:
+        return None
+    while fallbacks:
+        code = fallbacks.pop(0)
+        rate = routing.enabled_rate_in(uow, code)  # switched off since the order was routed: skip it
+        if rate is None:
+            continue
+        previous = order.channel
+        values = {"channel": code, "fee_rate": str(rate), "updated_at": uow.now, "version": order.version + 1}
+        params = {f"v_{k}": v for k, v in values.items()}
+        params.update(w_id=order.id, w_status=order.status, w_version=order.version)
+        if uow.session.execute(_order_cas(tuple(values)), params).rowcount != 1:
+            raise Conflict(N_("Order {order} was changed at the same time; try again."), order=order.order_no)
+        for key, value in values.items():
+            _set_loaded(order, key, value)
+        why = failed.message or failed.status
+        response = (
+            failed.response if closed is None else {"create": failed.response, "close": closed.response}
+        )
+        _record(
+            uow,
+            order.id,
+            rules.CREATED,
+            rules.CREATED,
+            f"channel {previous} failed at create ({why}); trying {code}",
+            failed.request,
+            response,
+        )
+        after = {"order_no": order.order_no, "from_channel": previous, "channel": code, "reason": why}
+        uow.audit("payments.order_rerouted", "pay_order", order.order_no, after=after)
+        uow.emit("payments.order_rerouted", after)
+        return code
+    return None
 
 
 def counter_pay(
@@ -811,7 +1010,7 @@ def counter_pay(
     adapter = channels.get(channel)
     with ctx.uow(PERM_COUNTER) as uow:
         s = uow.session
-        _load_app(s, app_id)
+        _check_app(s, app_id)
         existing = _existing_order(s, app_id, out_trade_no, digest)
         if existing is not None:
             return _order_view(existing)
@@ -819,8 +1018,22 @@ def counter_pay(
         chosen, rate = routing.pick_in(uow, app_id, "", amount_fen, channel)
         expire_at = uow.now + timedelta(minutes=EXPIRE_MINUTES_DEFAULT)
         change = rules.change_fen(amount_fen, tendered_fen) if tendered_fen is not None else None
-        order = _new_order(
+        order_no = _next_no(uow, "P")
+        result = adapter.create(
+            ChannelOrder(order_no, amount_fen, subject, expire_at, payer, tendered_fen, reference)
+        )
+        if result.status != SUCCESS:
+            raise StateError(N_("The channel {channel} refused the payment."), channel=channel)
+        # Created and paid within this one transaction, which nobody else sees before it commits: the row is
+        # written once, already SUCCESS, and both transitions (None → CREATED, CREATED → SUCCESS with the
+        # channel's raw request and response) go to the history in one statement. No compare-and-set can
+        # have a competitor for a row that is not yet visible, so none is issued.
+        paid_at = result.paid_at or uow.now
+        day = business_date(paid_at)
+        fee = rules.fee_fen(amount_fen, rate)
+        values = _order_row(
             uow,
+            order_no=order_no,
             app_id=app_id,
             out_trade_no=out_trade_no,
             amount_fen=amount_fen,
@@ -833,20 +1046,37 @@ def counter_pay(
             metadata=metadata,
             notify_url=None,
             request_hash=digest,
+            status=rules.SUCCESS,
             shift_id=shift_id,
             cashier=ctx.actor.username[:64],
             tendered_fen=tendered_fen,
             change_fen=change,
+            channel_trade_no=result.channel_trade_no,
+            pay_info=dict(result.pay_info or {}),
+            fee_fen=fee,
+            paid_at=paid_at,
+            business_date=day,
         )
-        result = adapter.create(
-            ChannelOrder(order.order_no, amount_fen, subject, expire_at, payer, tendered_fen, reference)
+        s.execute(_ORDER_INSERT, values)
+        actor = ctx.actor.username[:64]
+        s.execute(
+            _EVENT_INSERT,
+            [
+                _event_row(uow, values["id"], None, rules.CREATED, "created", actor=actor),
+                _event_row(
+                    uow,
+                    values["id"],
+                    rules.CREATED,
+                    rules.SUCCESS,
+                    "paid at the counter",
+                    result.request,
+                    result.response,
+                    actor=actor,
+                ),
+            ],
         )
-        if result.status != SUCCESS:
-            raise StateError(N_("The channel {channel} refused the payment."), channel=channel)
-        if result.pay_info:
-            set_committed_value(order, "pay_info", result.pay_info)
-            s.execute(update(PayOrder).where(PayOrder.id == order.id).values(pay_info=result.pay_info))
-        _mark_paid_in(uow, order, result, "paid at the counter")
+        order = _as_order(values)
+        _paid_effects_in(uow, order, paid_at, day, fee)
         return _order_view(order)
 
 
@@ -1040,7 +1270,7 @@ def refund(
     try:
         with ctx.uow(permission) as uow:
             s = uow.session
-            _load_app(s, app_id)
+            _check_app(s, app_id)
             existing = _existing_refund(s, app_id, out_refund_no, digest)
             if existing is not None:
                 return _refund_view(existing, _out_trade_no_of(s, existing.order_id)), False

@@ -61,6 +61,10 @@ class Channels:
     def get(self, code: str) -> Channel:
         return self._by_code[code]
 
+    def use(self, code: str, adapter: Channel) -> None:
+        """Put `adapter` behind channel `code`: a real channel's adapter in place of the simulator's one."""
+        self._by_code[code] = adapter
+
     def __contains__(self, code: str) -> bool:
         return code in self._by_code
 
