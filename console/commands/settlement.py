@@ -42,15 +42,22 @@ def group() -> None:
     default=None,
     help="Bank transfer file (default: settlement/transfer_<date>.csv in the site directory).",
 )
+@click.option(
+    "--override-reason",
+    default=None,
+    help="Settle although the day's reconciliation is not clean, for this reason (audited).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def run(site: Site, day: str, app_id: str | None, out: Path | None, as_json: bool) -> None:
+def run(
+    site: Site, day: str, app_id: str | None, out: Path | None, override_reason: str | None, as_json: bool
+) -> None:
     """Settle a day: one batch per app, its ledger entry, and the bank transfer file."""
     from core.payments.settlement.services import run_settlement, transfer_file
 
     ctx = site.context()
     when = _day(day)
-    batches = run_settlement(ctx, when, app_id)
+    batches = run_settlement(ctx, when, app_id, override_reason)
     target = out or site.home.root / "settlement" / f"transfer_{when.isoformat()}.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(transfer_file(ctx, when, app_id), encoding="utf-8", newline="")

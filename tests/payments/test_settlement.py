@@ -102,3 +102,67 @@ def test_refusals_change_nothing(pay_ctx, counter_ctx, clock):
 
 def test_a_day_without_activity_settles_nothing(pay_ctx, clock):
     assert settle.run_settlement(pay_ctx, today(clock) - timedelta(days=3)) == []
+
+
+# ------------------------------------------------------------------------------------ waits for clean recon
+
+
+@pytest.fixture
+def wechat_day(pay_ctx, clock, tmp_path):
+    """DAY with two WeChat payments of the property app; one of them the channel does not have."""
+    from tests.payments.test_recon import DAY, add_order, ch_trade, write
+
+    add_order(pay_ctx, "T01PA", 10000, 60)
+    add_order(pay_ctx, "T01PB", 2000, 12)
+    clock.advance(days=1)
+    settle.set_payee(pay_ctx, "property", "安居物业服务有限公司", "62220212345678")
+    return DAY, write(tmp_path, DAY, [ch_trade("T01PA", 10000, 60)], [])
+
+
+def test_settlement_is_refused_until_the_day_is_reconciled(pay_ctx, wechat_day):
+    from core.errors import StateError
+    from core.payments.recon import services as recon
+
+    day, statement = wechat_day
+    with pytest.raises(StateError, match="reconciliation not run for wechat"):
+        settle.run_settlement(pay_ctx, day)
+    recon.run_recon(pay_ctx, "wechat", day, statement)
+    with pytest.raises(StateError, match=r"differences still open for wechat \(1\)"):
+        settle.run_settlement(pay_ctx, day, "property")
+    assert count(pay_ctx) == 0
+    (d,) = recon.list_differences(pay_ctx)
+    recon.resolve(pay_ctx, d.id, "accept_local", "渠道次日补单")
+    (batch,) = settle.run_settlement(pay_ctx, day)
+    assert batch.gross_fen == 12000 and batch.fees_fen == 72 and batch.net_fen == 12000 - 72
+
+
+def test_override_settles_with_its_reason_audited(pay_ctx, wechat_day):
+    from core.audit.models import AuditRecord
+
+    day, _statement = wechat_day
+    for blank in ("", "   "):
+        with pytest.raises(ValidationError, match="reason"):
+            settle.run_settlement(pay_ctx, day, override_reason=blank)
+    assert count(pay_ctx) == 0
+    (batch,) = settle.run_settlement(pay_ctx, day, override_reason="渠道对账单延迟，经理批准先结算")
+    assert batch.net_fen == 12000 - 72
+    with pay_ctx.read() as s:
+        records = s.execute(
+            select(AuditRecord.action, AuditRecord.after_json).where(AuditRecord.object_id == str(batch.id))
+        ).all()
+    actions = {action: after for action, after in records}
+    assert set(actions) == {"settlement.recon_override", "settlement.run"}
+    assert "渠道对账单延迟" in actions["settlement.recon_override"]
+    assert '"recon_not_run":["wechat"]' in actions["settlement.recon_override"].replace(" ", "")
+    # Settled already: a repeat without the override returns the batch, it is not refused.
+    (again,) = settle.run_settlement(pay_ctx, day)
+    assert again.batch_no == batch.batch_no
+
+
+def test_channels_without_reconciliation_do_not_wait(pay_ctx, counter_ctx, clock):
+    services.counter_pay(counter_ctx, "property", "B-7", 5000, "物业费", channel="pos", reference="REF7")
+    day = today(clock)
+    clock.advance(days=1)
+    settle.set_payee(pay_ctx, "property", "某公司", "62220212345678")
+    (batch,) = settle.run_settlement(pay_ctx, day)
+    assert batch.gross_fen == 5000

@@ -5,7 +5,7 @@ No database: the service hands in our side as compact tuples and writes out what
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
@@ -141,6 +141,47 @@ class Matcher:
             return None
         return self._difference(kind, line, local, doc_no, "")
 
+    def feed_all(
+        self,
+        lines: Iterable[StatementLine],
+        add: Callable[[Difference], None],
+        check_time: Callable[[StatementLine], None],
+    ) -> int:
+        """Feed every line, handing each difference to `add`; returns the number of lines.
+
+        The usual line — a payment we have as paid on the same day, same amount and fee — is matched here
+        without the general path; anything else goes through feed(). `check_time` sees each line whose time
+        differs from the line before (the reader hands out one datetime per distinct second).
+        """
+        trades, get, ahead, feed = self.trades, self.trades.get, self.ahead, self.feed
+        paid, seen = ORDER_PAID, _SEEN
+        matched = n = 0
+        last_time = None
+        for line in lines:
+            n += 1
+            if line.time is not last_time:
+                check_time(line)
+                last_time = line.time
+            if line.kind == "trade" and line.status == CHANNEL_DONE:
+                local = get(line.order_no)
+                if (
+                    local is not None
+                    and local is not seen
+                    and local.offset == 0
+                    and local.status in paid
+                    and local.amount_fen == line.amount_fen
+                    and local.fee_fen == line.fee_fen
+                    and not (ahead and ("trade", line.order_no) in ahead)
+                ):
+                    trades[line.order_no] = seen
+                    matched += 1
+                    continue
+            diff = feed(line)
+            if diff is not None:
+                add(diff)
+        self.counts[MATCHED] += matched
+        return n
+
     def _difference(
         self, kind: str, line: StatementLine, local: Local | None, doc_no: str, note: str
     ) -> Difference:
@@ -207,3 +248,72 @@ class Matcher:
     @property
     def pending(self) -> int:
         return sum(1 for p in self.new_pool if p.side == "local")
+
+
+# --------------------------------------------------------------------------------------------- decisions
+
+# Where a decision books what it moves (PAYHUB book). The channel's clearing account (1012.<channel>) is
+# corrected to what the channel actually did; an amount goes to suspense (accept_channel: to be cleared
+# with the business line), to the payer's due refund (refund_payer), or to recon gains and losses (write_off);
+# a fee difference always adjusts the channel fee account.
+ACCOUNT_FEE = "6602.fee"
+ACCOUNT_SUSPENSE = "2241.recon_suspense"
+ACCOUNT_REFUND_DUE = "2241.refund_due"
+ACCOUNT_RECON_PL = "6711.recon"
+DECISION_ACCOUNTS: dict[str, tuple[str, str, str]] = {  # code, name, type
+    "accept_channel": (ACCOUNT_SUSPENSE, "对账待查款项", "liability"),
+    "refund_payer": (ACCOUNT_REFUND_DUE, "应退付款人款项", "liability"),
+    "write_off": (ACCOUNT_RECON_PL, "对账差错损益", "expense"),
+}
+
+
+class DecisionFacts(NamedTuple):
+    """What a difference records of both sides (None where a side has no such document)."""
+
+    kind: str
+    doc_kind: str  # trade | refund
+    channel: str
+    local_amount_fen: int | None
+    channel_amount_fen: int | None
+    local_fee_fen: int | None
+    channel_fee_fen: int | None
+    local_status: str
+    channel_status: str
+
+
+def _clearing_effect(done: bool, amount_fen: int | None, fee_fen: int | None) -> tuple[int, int]:
+    """(amount, fee) a side moved through the channel: a payment brings the amount in and pays the fee; a
+    refund sends the amount out and gets fee back. (0, 0) when that side did not complete it."""
+    if not done:
+        return 0, 0
+    return (amount_fen or 0), (fee_fen or 0)
+
+
+def decision_postings(facts: DecisionFacts, decision: str) -> list[tuple[str, int]]:
+    """The balanced PAYHUB postings (debit > 0) a decision implies; [] when it moves no money.
+
+    accept_local keeps our books as they are (the channel is expected to correct its side). The other
+    decisions bring the clearing account to the channel's figures: on a trade the channel clearing moves by
+    Δamount − Δfee and the fee account by Δfee; on a refund by −Δamount + Δfee and −Δfee; the amount's
+    counter-leg is the decision's account.
+    """
+    if decision not in DECISIONS_BY_KIND.get(facts.kind, frozenset()):
+        raise ValueError(f"decision {decision!r} does not settle a {facts.kind} difference")
+    if decision == "accept_local":
+        return []
+    local_done = facts.local_status in (ORDER_PAID if facts.doc_kind == "trade" else REFUND_DONE)
+    channel_done = facts.channel_status == CHANNEL_DONE
+    local_amount, local_fee = _clearing_effect(local_done, facts.local_amount_fen, facts.local_fee_fen)
+    ch_amount, ch_fee = _clearing_effect(channel_done, facts.channel_amount_fen, facts.channel_fee_fen)
+    d_amount = ch_amount - local_amount
+    d_fee = ch_fee - local_fee
+    sign = 1 if facts.doc_kind == "trade" else -1
+    counter = DECISION_ACCOUNTS[decision][0]
+    legs = {
+        f"1012.{facts.channel}": sign * (d_amount - d_fee),
+        ACCOUNT_FEE: sign * d_fee,
+        counter: -sign * d_amount,
+    }
+    postings = [(code, amount) for code, amount in legs.items() if amount]
+    assert sum(amount for _code, amount in postings) == 0, "a recon decision entry must balance"
+    return postings

@@ -15,19 +15,21 @@ import os
 import tempfile
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from core.clock import today
 from core.context import Context
-from core.db.bulk import binder, insert_rows
+from core.db.bulk import binder, gc_paused, insert_rows
 from core.errors import Conflict, NotFound, StateError, ValidationError
 from core.i18n import N_
 from core.ids import new_id, new_ids
+from core.ledger.services import EntrySpec, ensure_account_in, post_in
 from core.payments.models import PayOrder, PayRefund
 from core.payments.recon import rules
 from core.payments.recon.models import DECISIONS, RECON_CHANNELS, ReconBatch, ReconDifference, ReconPending
@@ -218,7 +220,8 @@ def run_recon(ctx: Context, channel: str, day: date, statement: Path | None = No
             N_("There is no statement file {path}."), field="statement", path=str(statement)
         )
     digest = _sha256(statement)
-    with ctx.uow("recon.run") as uow:
+    # A million acyclic tuples: the cycle collector would walk them again and again for nothing.
+    with gc_paused(), ctx.uow("recon.run") as uow:
         return _run_in(uow, channel, day, statement, digest)
 
 
@@ -253,16 +256,14 @@ def _run_in(uow: UnitOfWork, channel: str, day: date, statement: Path, digest: s
     )
     writer = _DiffWriter(uow, batch_id, channel, day, resolved)
     reader = StatementReader(channel, statement)
-    lines = 0
-    for line in reader:
-        if lines == 0 and reader.day is not None and reader.day != day:
+
+    def check_time(line) -> None:
+        if reader.day is not None and reader.day != day:  # known once the header is read: fail early
             raise _wrong_day(day, reader.day.isoformat())
-        lines += 1
         if line.time.date() != day:
             raise _wrong_day(day, line.time.date().isoformat(), line.line_no)
-        diff = matcher.feed(line)
-        if diff is not None:
-            writer.add(diff)
+
+    lines = matcher.feed_all(reader, writer.add, check_time)
     if reader.day is not None and reader.day != day:
         raise _wrong_day(day, reader.day.isoformat())
     for diff in matcher.leftovers():
@@ -377,35 +378,49 @@ def _open_pool(s: Session, channel: str, day: date) -> tuple[set[tuple[str, str]
 
 
 def _load_local(s: Session, table, key_col, channel: str, day: date, older: Sequence[str]) -> dict:
-    """Our orders (or refunds) of `channel` dated the day before, the day, and the day after, as Local tuples."""
+    """Our orders (or refunds) of `channel` dated the day before, the day, and the day after, as Local tuples.
+
+    A million rows are read through the driver's own cursor (values bound with the columns' processors, as
+    core.db.bulk does for inserts): SQLAlchemy's Row objects would cost more than the query itself.
+    """
     c = table.c
     paid_at = c.paid_at if table is _ORDERS else c.refunded_at
     fee = c.fee_fen if table is _ORDERS else c.fee_refund_fen
-    offset = case((c.business_date == day, 0), (c.business_date < day, -1), else_=1)
-    late = case((paid_at >= rules.pool_cutoff(day), 1), else_=0)
-    cols = (key_col, c.amount_fen, fee, c.status, offset, late)
-    out: dict[str, rules.Local] = {}
-    statuses: dict[str, str] = {}  # one str object per status, not one per row
-    local = rules.Local
-
-    def take(rows: Iterable) -> None:
-        for no, amount, fee_fen, status, off, lt in rows:
-            out[no] = local(amount, fee_fen, statuses.setdefault(status, status), off, bool(lt))
-
-    window = and_(
-        c.channel == channel, c.business_date.between(day - timedelta(days=1), day + timedelta(days=1))
+    bind_day = binder(s, c.business_date)
+    bind_at = binder(s, paid_at)
+    conn = s.connection()
+    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}[conn.dialect.paramstyle]
+    q = conn.dialect.identifier_preparer
+    cols = ", ".join(q.quote(col.name) for col in (key_col, c.amount_fen, fee, c.status))
+    when = f"CASE WHEN {q.quote(paid_at.name)} >= {mark} THEN 1 ELSE 0 END"
+    head = f"SELECT {cols}, CASE WHEN business_date = {mark} THEN 0 WHEN business_date < {mark} THEN -1 ELSE 1 END"
+    sql = (
+        f"{head}, {when} FROM {q.format_table(table)} "
+        f"WHERE channel = {mark} AND business_date BETWEEN {mark} AND {mark}"
     )
-    result = s.execute(select(*cols).where(window), execution_options={"yield_per": FETCH_CHUNK})
-    for part in result.partitions():
-        take(part)
-    for i in range(0, len(older), IN_CHUNK):
-        chunk = older[i : i + IN_CHUNK]
-        old_offset = case((c.business_date < day, -1), else_=0)
-        take(
-            s.execute(
-                select(key_col, c.amount_fen, fee, c.status, old_offset, late).where(key_col.in_(chunk))
+    d0, cutoff = bind_day(day), bind_at(rules.pool_cutoff(day))
+    params = (d0, d0, cutoff, channel, bind_day(day - timedelta(days=1)), bind_day(day + timedelta(days=1)))
+    out: dict[str, rules.Local] = {}
+    make = rules.Local._make
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(FETCH_CHUNK):
+            for row in rows:
+                out[row[0]] = make(row[1:])
+        # Pool entries from before the day before: looked up by their numbers.
+        for i in range(0, len(older), IN_CHUNK):
+            chunk = older[i : i + IN_CHUNK]
+            where = f"{q.quote(key_col.name)} IN ({', '.join([mark] * len(chunk))})"
+            old = (
+                f"SELECT {cols}, CASE WHEN business_date < {mark} THEN -1 ELSE 0 END, {when} "
+                f"FROM {q.format_table(table)} WHERE {where}"
             )
-        )
+            cursor.execute(old, (d0, cutoff, *chunk))
+            for row in cursor.fetchall():
+                out[row[0]] = make(row[1:])
+    finally:
+        cursor.close()
     return out
 
 
@@ -633,13 +648,35 @@ def get_difference(ctx: Context, item_id: uuid.UUID) -> DifferenceView:
 
 # --------------------------------------------------------------------------------------------- resolve
 
+DECISION_DOC_TYPE = "recon_difference"
+
+
+def _post_decision(uow: UnitOfWork, row, decision: str) -> uuid.UUID | None:
+    """Post what `decision` on difference `row` moves (None when it moves nothing)."""
+    from core.payments.services import BOOK, ensure_payhub_in
+
+    facts = rules.DecisionFacts(
+        row.kind, row.doc_kind, row.channel, row.local_amount_fen, row.channel_amount_fen, row.local_fee_fen,
+        row.channel_fee_fen, row.local_status, row.channel_status,
+    )  # fmt: skip
+    postings = rules.decision_postings(facts, decision)
+    if not postings:
+        return None
+    ensure_payhub_in(uow)
+    code, name, kind = rules.DECISION_ACCOUNTS[decision]
+    ensure_account_in(uow, BOOK, code, name, kind)
+    text = f"对账差错 {row.channel} {row.business_date.isoformat()} {row.doc_no} {decision}"
+    return post_in(uow, EntrySpec(BOOK, today(uow.ctx.clock), text, postings, DECISION_DOC_TYPE, str(row.id)))
+
 
 def resolve(ctx: Context, item_id: uuid.UUID, decision: str, note: str) -> DifferenceView:
     """Close a difference with a decision (accept_channel, accept_local, refund_payer, write_off) and a note.
 
     The decision is recorded with who and when, audited, and sent to the hub; a resolved difference never
-    changes again. What the decision implies (a refund to the payer, a corrected order) is done through the
-    payment services and referenced in the note.
+    changes again. A decision that moves money posts its balanced PAYHUB entry (rules.decision_postings,
+    doc "recon_difference" / the difference id) in the same transaction; accept_local posts nothing.
+    Operational follow-up (paying the refund out, correcting an order) is done through the payment services
+    and referenced in the note.
     """
     if not isinstance(item_id, uuid.UUID):
         try:
@@ -685,7 +722,14 @@ def resolve(ctx: Context, item_id: uuid.UUID, decision: str, note: str) -> Diffe
         )
         if done.rowcount != 1:
             raise StateError(N_("This difference was resolved by someone else just now."))
-        after = {"kind": row.kind, "doc_no": row.doc_no, "decision": decision, "note": note}
+        entry_id = _post_decision(uow, row, decision)
+        after = {
+            "kind": row.kind,
+            "doc_no": row.doc_no,
+            "decision": decision,
+            "note": note,
+            "entry_id": None if entry_id is None else str(entry_id),
+        }
         uow.audit("recon.resolve", "recon_difference", item_id, before={"status": "open"}, after=after)
         uow.emit("recon.difference_resolved", {"id": str(item_id), "batch_id": str(row.batch_id), **after})
         row = s.execute(select(_DIFFS).where(_DIFFS.c.id == item_id)).one()

@@ -19,13 +19,14 @@ from sqlalchemy.exc import IntegrityError
 
 from core.clock import today
 from core.context import Context
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, StateError, ValidationError
 from core.i18n import N_
 from core.ids import new_id
 from core.ledger.services import EntrySpec, post_in
 from core.money import fen_to_yuan_str
 from core.numbering import next_document_no
 from core.payments.models import PayApp, PayOrder, PayRefund
+from core.payments.recon.models import RECON_CHANNELS, ReconBatch, ReconDifference
 from core.payments.settlement.models import SettlementBatch, SettlementPayee
 from core.security.pii import KIND_BANK_ACCOUNT, mask_bank_account
 from core.validate import to_halfwidth
@@ -37,12 +38,15 @@ ACCOUNT_BANK = "1002"
 ACCOUNT_FEE = "6602.fee"
 ORDER_SETTLED_STATES = ("SUCCESS", "PARTIALLY_REFUNDED", "REFUNDED")
 NAME_LEN_MAX = 100
+REASON_LEN_MAX = 500
 TRANSFER_COLUMNS = ("收款人名称", "收款账号", "金额（元）", "用途")
 
 _BATCHES = SettlementBatch.__table__
 _PAYEES = SettlementPayee.__table__
 _ORDERS = PayOrder.__table__
 _REFUNDS = PayRefund.__table__
+_RECON = ReconBatch.__table__
+_RECON_DIFFS = ReconDifference.__table__
 
 
 @dataclass(frozen=True)
@@ -181,17 +185,73 @@ def settlement_postings(app_id: str, f: Figures) -> list[tuple[str, int]]:
     return legs
 
 
+# --------------------------------------------------------------------------------------------- recon gate
+
+
+@dataclass(frozen=True)
+class ReconGate:
+    """Why a day's reconciliation is not clean for some channels: never run, or differences still open."""
+
+    not_run: tuple[str, ...]
+    open_differences: dict[str, int]
+
+    @property
+    def clean(self) -> bool:
+        return not self.not_run and not self.open_differences
+
+
+def _recon_gate(s, day: date, channels: set[str]) -> ReconGate:
+    """The state of `day`'s reconciliation for the reconciled channels among `channels`."""
+    wanted = sorted(channels & set(RECON_CHANNELS))
+    if not wanted:
+        return ReconGate((), {})
+    batches = dict(
+        s.execute(
+            select(_RECON.c.channel, _RECON.c.id).where(
+                _RECON.c.business_date == day, _RECON.c.channel.in_(wanted), _RECON.c.runs > 0
+            )
+        ).all()
+    )
+    open_counts: dict[str, int] = {}
+    if batches:
+        rows = s.execute(
+            select(_RECON_DIFFS.c.channel, func.count())
+            .where(_RECON_DIFFS.c.batch_id.in_(list(batches.values())), _RECON_DIFFS.c.status == "open")
+            .group_by(_RECON_DIFFS.c.channel)
+        )
+        open_counts = {channel: int(n) for channel, n in rows if n}
+    return ReconGate(tuple(c for c in wanted if c not in batches), dict(sorted(open_counts.items())))
+
+
+def _check_override_reason(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason or len(reason) > REASON_LEN_MAX:
+        raise ValidationError(
+            N_("An override needs its reason (at most {max} characters)."),
+            field="override_reason",
+            max=REASON_LEN_MAX,
+        )
+    return reason
+
+
 # --------------------------------------------------------------------------------------------- run
 
 
-def run_settlement(ctx: Context, day: date, app_id: str | None = None) -> list[SettlementView]:
+def run_settlement(
+    ctx: Context, day: date, app_id: str | None = None, override_reason: str | None = None
+) -> list[SettlementView]:
     """Settle `day` for one app or every app that had payments or refunds that day; idempotent per app+day.
 
     An app already settled for the day keeps its batch (returned as is). A day can only be settled once it is
-    over (Asia/Shanghai), and every app to settle needs a payee account.
+    over (Asia/Shanghai), every app to settle needs a payee account, and the day's reconciliation of every
+    reconciled channel (WeChat Pay, Alipay) the app was paid through must have run with no difference left
+    open — unless `override_reason` says why it may be settled anyway (audited as settlement.recon_override).
     """
     if not isinstance(day, date) or isinstance(day, datetime):
         raise ValidationError(N_("Give the settlement date as YYYY-MM-DD."), field="date")
+    override_reason = _check_override_reason(override_reason)
     if day >= today(ctx.clock):
         raise ValidationError(
             N_("The day {day} is not over yet; settle it tomorrow."), field="date", day=day.isoformat()
@@ -225,8 +285,24 @@ def run_settlement(ctx: Context, day: date, app_id: str | None = None) -> list[S
                 apps=", ".join(lacking),
             )
         out = [_view(done[a]) for a in apps if a in done]
+        figures_of = {app: _figures(s, app, day) for app in todo}
+        gates = {app: _recon_gate(s, day, set(f.by_channel)) for app, f in figures_of.items()}
+        blocked = {app: g for app, g in gates.items() if not g.clean}
+        if blocked and override_reason is None:
+            app, gate = next(iter(blocked.items()))
+            raise StateError(
+                N_(
+                    "App {app} cannot be settled for {day} yet: reconciliation not run for {not_run}; "
+                    "differences still open for {open}. Reconcile the day and resolve its differences "
+                    "first, or settle with an override and its reason."
+                ),
+                app=app,
+                day=day.isoformat(),
+                not_run=", ".join(gate.not_run) or "-",
+                open=", ".join(f"{c} ({n})" for c, n in gate.open_differences.items()) or "-",
+            )
         for app in todo:
-            figures = _figures(s, app, day)
+            figures = figures_of[app]
             batch_no = next_document_no(uow, "JS", day.year)
             legs = settlement_postings(app, figures)
             entry_id = (
@@ -263,6 +339,18 @@ def run_settlement(ctx: Context, day: date, app_id: str | None = None) -> list[S
                     day=day.isoformat(),
                 ) from None
             payload = {k: v for k, v in row.items() if k not in ("id", "created_at")}
+            if app in blocked:
+                gate = blocked[app]
+                override = {
+                    "batch_no": batch_no,
+                    "app_id": app,
+                    "business_date": day.isoformat(),
+                    "reason": override_reason,
+                    "recon_not_run": list(gate.not_run),
+                    "recon_open_differences": gate.open_differences,
+                }
+                uow.audit("settlement.recon_override", "settle_batch", row["id"], after=override)
+                payload["recon_override"] = override_reason
             uow.audit("settlement.run", "settle_batch", row["id"], after=payload)
             uow.emit("settlement.batch_created", {"id": str(row["id"]), **payload})
             out.append(SettlementView(**row))
@@ -270,12 +358,22 @@ def run_settlement(ctx: Context, day: date, app_id: str | None = None) -> list[S
 
 
 def list_settlements(
-    ctx: Context, day: date | None = None, app_id: str | None = None
+    ctx: Context,
+    day: date | None = None,
+    app_id: str | None = None,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> list[SettlementView]:
+    """Settlement batches (at most 1000), newest day first: of one day, or of the days from/to given."""
     with ctx.read(PERM_VIEW) as s:
         stmt = select(_BATCHES)
         if day is not None:
             stmt = stmt.where(_BATCHES.c.business_date == day)
+        if date_from is not None:
+            stmt = stmt.where(_BATCHES.c.business_date >= date_from)
+        if date_to is not None:
+            stmt = stmt.where(_BATCHES.c.business_date <= date_to)
         if app_id is not None:
             stmt = stmt.where(_BATCHES.c.app_id == app_id)
         stmt = stmt.order_by(_BATCHES.c.business_date.desc(), _BATCHES.c.app_id).limit(1000)
