@@ -56,8 +56,12 @@ CHANNEL_TITLES = {
     "alipay": N_("Alipay"),
     "unionpay": N_("UnionPay"),
     "transfer": N_("Bank transfer"),
+    "bank_transfer": N_("Bank transfer"),  # the payment hub's channel code
+    "bank": N_("Bank transfer"),  # property's channel code for the same
     "bank_debit": N_("Bank debit"),
     "housingfund": N_("Provident fund account"),
+    "housing_fund": N_("Provident fund account"),  # the payment hub's channel code
+    "hub": N_("Online payment"),  # property's code for a payment settled by a hub notice
     "prepaid": N_("Prepaid balance"),
 }
 
