@@ -36,6 +36,7 @@ from reports.registry import ReportDef, ReportParams
 PREVIEW_DPI = 110  # sharp enough at 100% on a counter screen, small enough to render a long report quickly
 PRINT_DPI = 300  # pages are printed as images at this resolution (PDFium draws them exactly as previewed)
 ZOOMS = (50, 75, 100, 125, 150, 200)
+ZOOM_FIT = 0  # fit the page width to the view
 PAGE_GAP = 12
 
 
@@ -95,7 +96,7 @@ class PageView(QScrollArea):
         self.setObjectName("page_view")
         self.images: list[QImage] = []
         self.labels: list[QLabel] = []
-        self.zoom = 100
+        self.zoom = ZOOM_FIT
         inner = QWidget()
         inner.setStyleSheet("background: #808080;")
         self.column = QVBoxLayout(inner)
@@ -117,8 +118,15 @@ class PageView(QScrollArea):
         self.set_zoom(self.zoom)
         self.verticalScrollBar().setValue(0)
 
-    def set_zoom(self, percent: int) -> None:
-        self.zoom = percent
+    def fit_percent(self) -> int:
+        """The zoom at which the widest page fills the view's width."""
+        widest = max((image.width() for image in self.images), default=0)
+        room = self.viewport().width() - 2 * PAGE_GAP
+        return max(ZOOMS[0], min(ZOOMS[-1], room * 100 // widest)) if widest else 100
+
+    def set_zoom(self, zoom: int) -> None:
+        self.zoom = zoom
+        percent = self.fit_percent() if zoom == ZOOM_FIT else zoom
         for image, label in zip(self.images, self.labels, strict=True):
             size = QSize(image.width() * percent // 100, image.height() * percent // 100)
             label.setPixmap(
@@ -127,6 +135,11 @@ class PageView(QScrollArea):
                 )
             )
             label.setFixedSize(size)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.zoom == ZOOM_FIT and self.images:
+            self.set_zoom(ZOOM_FIT)
 
     def current_page(self) -> int:
         """1-based number of the page at the middle of the view (0 when there are none)."""
@@ -226,9 +239,10 @@ class ReportsPanel(QDialog):
         self.page_label.setObjectName("page_label")
         self.zoom = QComboBox()
         self.zoom.setObjectName("zoom")
+        self.zoom.addItem(_("Fit width"), ZOOM_FIT)
         for z in ZOOMS:
             self.zoom.addItem(f"{z}%", z)
-        self.zoom.setCurrentIndex(ZOOMS.index(100))
+        self.zoom.setCurrentIndex(0)
         self.zoom.currentIndexChanged.connect(lambda _i: self.pages.set_zoom(self.zoom.currentData()))
 
         buttons = QHBoxLayout()
@@ -377,7 +391,7 @@ class ReportsPanel(QDialog):
         total = preview.page_count(shown.pdf)
         title = registry.listing_title(registry.get(shown.name))
         self.status.setText(
-            _("{title}, {period}: {pages} pages").format(
+            _("{title}, {period} — pages: {pages}").format(
                 title=title, period=shown.params.period.label, pages=total
             )
         )
