@@ -1,7 +1,7 @@
 """sync records: the typed business records the hub keeps from pushed events
 
-Revision ID: 0007_sync_records
-Revises: 0006_sync
+Revision ID: 0008_sync_records
+Revises: 0007_property_deposits
 Create Date: 2026-11-25 12:10:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import core.db.base
 
-revision = "0007_sync_records"
-down_revision = "0006_sync"
+revision = "0008_sync_records"
+down_revision = "0007_property_deposits"
 branch_labels = None
 depends_on = None
 
