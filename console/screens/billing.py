@@ -1,6 +1,6 @@
 """Property billing in the back office: the bill run (出账) — choose the period and the community, try a dry
 run, then run it in a worker thread with a progress indicator and read the summary — and arrears (欠费) of a
-community, building by building, by ageing bucket."""
+community, building by building (in natural order) by ageing bucket, with the reminders sent and scheduled."""
 
 from __future__ import annotations
 
@@ -12,19 +12,22 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Input, ProgressBar, Select, Static
+from textual.widgets import Button, DataTable, Input, ProgressBar, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from console.keys import bindings
 from console.screens.base import WorkScreen
+from console.screens.dialogs import ConfirmDialog
+from console.widgets.paged_table import PagedTable
 from core.clock import today
 from core.context import Context
 from core.errors import AnjuError
 from core.i18n import _
 from core.money import format_fen
-from core.property import billing
+from core.property import billing, reminders
 from core.property import rules as property_rules
 from core.property import services as property_services
+from core.property.console_reads import REMINDER_CHANNEL, REMINDER_KIND, REMINDERS_SENT, natural_key
 
 ALL = "__all__"
 
@@ -186,27 +189,83 @@ class ArrearsRow:
 
 
 def arrears_by_building(ctx: Context, community_id: uuid.UUID) -> list[ArrearsRow]:
-    """The community's arrears, then each building's (property.view)."""
+    """The community's arrears, then each building's in natural order ("1, 2, 10", not "1, 10, 2")."""
     rows = [ArrearsRow("", billing.arrears(ctx, community_id=community_id))]
-    for b in property_services.list_buildings(ctx, community_id):
+    buildings = property_services.list_buildings(ctx, community_id)
+    for b in sorted(buildings, key=lambda b: natural_key(b.number)):
         name = f"{b.number} {b.name}".strip()
         rows.append(ArrearsRow(name, billing.arrears(ctx, building_id=b.id)))
     return rows
 
 
+def reminder_plan(
+    ctx: Context, community_id: uuid.UUID
+) -> tuple[reminders.RunResult, list[reminders.ScheduleView]]:
+    """What today's reminder run would send for the community (a dry run), and its schedule."""
+    return (
+        reminders.run_reminders(ctx, community_id=community_id, dry_run=True),
+        reminders.list_schedules(ctx, community_id),
+    )
+
+
+def schedule_text(schedules: list[reminders.ScheduleView]) -> Text:
+    """A community's reminder schedule in words: one line per rule."""
+    text = Text()
+    kinds = dict(REMINDER_KIND)
+    channels = dict(REMINDER_CHANNEL)
+    for rule in schedules:
+        line = _("{kind}: {days} days, by {channels}").format(
+            kind=_(kinds.get(rule.kind, rule.kind)),
+            days=rule.days,
+            channels="、".join(_(channels.get(c, c)) for c in rule.channels),
+        )
+        text.append(
+            line + ("" if rule.active else " " + _("(stopped)")) + "\n", style="" if rule.active else "dim"
+        )
+    if not schedules:
+        text.append(_("No reminder schedule: nothing is sent automatically."), style="dim")
+    return text
+
+
+def run_text(result: reminders.RunResult) -> str:
+    """A reminder run (or dry run) in one sentence."""
+    by_channel = dict(REMINDER_CHANNEL)
+    parts = "、".join(f"{_(by_channel.get(c, c))} {n}" for c, n in result.by_channel.items() if n)
+    return _("{houses} houses, {messages} messages ({parts}); {stopped} left out by the stop list.").format(
+        houses=result.houses, messages=result.messages, parts=parts or "0", stopped=result.stopped
+    )
+
+
 class ArrearsScreen(WorkScreen):
-    """欠费 — overdue amounts of a community, building by building, by age."""
+    """欠费 — overdue amounts of a community, building by building, by age; the reminders sent and scheduled."""
 
     PLACE = "arrears"
-    SCOPES = ("arrears",)
-    BINDINGS = bindings("back")
+    SCOPES = ("arrears", "list")
+    BINDINGS = bindings("back", "arrears")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.codes: dict[str, str] = {}  # community id → code (the reminders list filters by code)
 
     def body(self) -> ComposeResult:
         with Horizontal(classes="form-row"):
             yield Static(_("Community"), classes="form-label")
             yield Select([], prompt=_("Choose a community"), id="arrears-community", compact=True)
-        yield DataTable(id="arrears", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="arrears-status")
+        with TabbedContent(id="arrears-tabs"):
+            with TabPane(_("By building"), id="tab-arrears"):
+                yield DataTable(id="arrears", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="arrears-status")
+            with TabPane(_("Reminders sent"), id="tab-reminders"):
+                yield PagedTable(
+                    REMINDERS_SENT,
+                    self.context,
+                    fixed={"community": ""},
+                    export_dir=self.app.export_dir,
+                    id="reminders-sent",
+                )
+            with TabPane(_("Reminder schedule"), id="tab-schedule"):
+                yield Static("", id="reminder-schedule")
+                yield Static("", id="reminder-today")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -214,6 +273,7 @@ class ArrearsScreen(WorkScreen):
         self.call(_communities, done=self._show_communities, group="communities")
 
     def _show_communities(self, communities: list[property_services.CommunityView]) -> None:
+        self.codes = {str(c.id): c.code for c in communities}
         select = self.query_one("#arrears-community", Select)
         select.set_options([(f"{c.code} {c.name}", str(c.id)) for c in communities])
         if communities:
@@ -223,12 +283,56 @@ class ArrearsScreen(WorkScreen):
     def _chosen(self, event: Select.Changed) -> None:
         self.reload()
 
-    def reload(self) -> None:
+    def _community(self) -> uuid.UUID | None:
         value = self.query_one("#arrears-community", Select).value
-        if value in (Select.BLANK, None):
+        return None if value in (Select.BLANK, None) else uuid.UUID(str(value))
+
+    def reload(self) -> None:
+        community = self._community()
+        if community is None:
             return
         self.query_one("#arrears-status", Static).update(Text(_("Reading…"), style="dim"))
-        self.call(arrears_by_building, uuid.UUID(str(value)), done=self._show, group="arrears")
+        self.call(arrears_by_building, community, done=self._show, group="arrears")
+        self.query_one("#reminders-sent", PagedTable).set_fixed(community=self.codes[str(community)])
+        self.call(reminder_plan, community, done=self._show_plan, failed=self._plan_failed, group="reminders")
+
+    def _show_plan(self, plan: tuple[reminders.RunResult, list[reminders.ScheduleView]]) -> None:
+        result, schedules = plan
+        self.query_one("#reminder-schedule", Static).update(schedule_text(schedules))
+        today_text = _("Due today ({date}): {what}").format(date=result.on.isoformat(), what=run_text(result))
+        self.query_one("#reminder-today", Static).update(Text("\n" + today_text, style="bold"))
+
+    def _plan_failed(self, message: str) -> None:
+        # Someone who may see arrears but not run reminders still sees the arrears.
+        self.query_one("#reminder-today", Static).update(Text(message, style="dim"))
+
+    def action_send_reminders(self) -> None:
+        """Today's reminders for the community: what would go out first, then send on confirmation."""
+        community = self._community()
+        if community is None:
+            self.say_error(_("Choose a community first."))
+            return
+        self.call(reminder_plan, community, done=lambda plan: self._confirm_send(community, plan[0]))
+
+    def _confirm_send(self, community: uuid.UUID, dry: reminders.RunResult) -> None:
+        if not dry.messages:
+            self.say(_("No reminders are due today for this community."))
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call(
+                    reminders.run_reminders,
+                    community_id=community,
+                    done=lambda result: self._sent(result),
+                )
+
+        question = _("Send today's reminders? {what}").format(what=run_text(dry))
+        self.app.push_screen(ConfirmDialog(question, _("Send")), answered)
+
+    def _sent(self, result: reminders.RunResult) -> None:
+        self.say(_("Reminders sent: {what}").format(what=run_text(result)))
+        self.reload()
 
     def _show(self, rows: list[ArrearsRow]) -> None:
         table = self.query_one("#arrears", DataTable)
