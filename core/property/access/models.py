@@ -106,6 +106,7 @@ class AccessRecord(Base):
         Index("ix_prop_access_records_community_at", "community_id", "at"),
         Index("ix_prop_access_records_owner_at", "owner_id", "at"),
         Index("ix_prop_access_records_person", "community_id", "person"),
+        Index("ix_prop_access_records_at", "at", "id"),  # the back office's newest-first page
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -148,6 +149,7 @@ class Alarm(Base):
         CheckConstraint(f"kind IN ({in_list(ALARM_KINDS)})", name="kind"),
         CheckConstraint(f"status IN ({in_list(ALARM_STATUSES)})", name="status"),
         Index("ix_prop_alarms_community_status", "community_id", "status", "raised_at"),
+        Index("ix_prop_alarms_raised_at", "raised_at", "id"),  # the back office's newest-first page
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

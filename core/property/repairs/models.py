@@ -91,6 +91,7 @@ class WorkOrder(Base):
         Index("ix_prop_work_orders_worker", "worker", "status"),
         Index("ix_prop_work_orders_respond_by", "status", "respond_by"),
         Index("ix_prop_work_orders_complete_by", "status", "complete_by"),
+        Index("ix_prop_work_orders_deadline", "complete_by", "id"),  # the dispatch board's default order
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
