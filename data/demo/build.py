@@ -72,6 +72,7 @@ def ensure_demo(
 def _fill(ctx: Context, progress: Callable[[str], None], size: str) -> bool:
     from core.security import services as security
     from core.workflow import services as workflow
+    from data.demo.payhub import fill_payhub
     from data.demo.property import fill_property
 
     created = False
@@ -92,7 +93,8 @@ def _fill(ctx: Context, progress: Callable[[str], None], size: str) -> bool:
             title="3-2-1201 多缴物业费退款", amount_fen=25_600, comment="业主重复缴费",
         )  # fmt: skip
         created = True
-    return fill_property(ctx, progress, size) or created
+    created = fill_property(ctx, progress, size) or created
+    return fill_payhub(ctx, progress, size) or created
 
 
 def _actor(ctx: Context, username: str) -> Actor:
