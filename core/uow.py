@@ -41,8 +41,14 @@ class UnitOfWork:
         self._write_lock = getattr(ctx.db, "write_lock", None)
         if self._write_lock is not None and not self._write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT_S):
             self._write_lock = None
-        self.session = ctx.db.writer()
-        self.now: datetime = ctx.clock.now()
+        try:
+            self.session = ctx.db.writer()
+            self.now: datetime = ctx.clock.now()
+        except BaseException:  # no unit of work to close: give the lock back here
+            if self._write_lock is not None:
+                self._write_lock.release()
+                self._write_lock = None
+            raise
         self._audit: list[PendingAudit] = []
         self._events: list[PendingEvent] = []
         self._after_commit: list[Callable[[], None]] = []

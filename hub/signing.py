@@ -97,15 +97,20 @@ class NonceStore:
         with self._lock:
             batch, self._unsaved = self._unsaved, []
         now = ctx.clock.now()
-        with ctx.uow() as uow:
-            if batch:
-                ins = pg_insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-                uow.session.execute(
-                    ins(PayNonce).on_conflict_do_nothing(),
-                    [{"app_id": a, "nonce": n, "seen_at": at} for a, n, at in batch],
-                )
-            cutoff = now - timedelta(seconds=2 * rules.SIGNATURE_WINDOW_S)
-            uow.session.execute(delete(PayNonce).where(PayNonce.seen_at < cutoff))
+        try:
+            with ctx.uow() as uow:
+                if batch:
+                    ins = pg_insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+                    uow.session.execute(
+                        ins(PayNonce).on_conflict_do_nothing(),
+                        [{"app_id": a, "nonce": n, "seen_at": at} for a, n, at in batch],
+                    )
+                cutoff = now - timedelta(seconds=2 * rules.SIGNATURE_WINDOW_S)
+                uow.session.execute(delete(PayNonce).where(PayNonce.seen_at < cutoff))
+        except BaseException:
+            with self._lock:  # not written: the next flush tries them again
+                self._unsaved[:0] = batch
+            raise
         return len(batch)
 
 

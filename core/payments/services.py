@@ -861,7 +861,11 @@ def create_order(
             existing = _existing_order(s, app_id, out_trade_no, digest)
             if existing is None:
                 raise
-            return _order_view(existing), False
+            view = _order_view(existing)
+        if request_nonce is not None:  # it rolled back with the losing insert: record it on its own
+            with ctx.uow(permission) as uow:
+                _record_nonce_in(uow, app_id, *request_nonce)
+        return view, False
 
     result = _create_at(channels.get(chosen), request)
     while fallbacks and result.status in (FAILED, UNKNOWN):
@@ -869,7 +873,10 @@ def create_order(
         # certain the failed one holds no live order (refused, or closed there), and ask that one.
         closed = None
         if result.status == UNKNOWN:
-            closed = channels.get(chosen).close(order_no)
+            try:
+                closed = channels.get(chosen).close(order_no)
+            except Exception:  # unreachable: the order may exist there, so it stays (UNKNOWN, applied below)
+                break
             if closed.status not in (CLOSED, NOT_FOUND):
                 break  # it may exist there: the order stays on it, UNKNOWN, for the query job
         with ctx.uow(permission) as uow:

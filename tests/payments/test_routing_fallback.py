@@ -183,3 +183,24 @@ def test_route_channels_rule():
     assert rules.route_channels(routes, "a", "qr", 1, ["unionpay", "wechat"]) == ("wechat", "unionpay")
     assert rules.route_channels(routes, "a", "qr", 1, []) == ()
     assert rules.route_channels(routes, "a", "card", 1, ["wechat"]) == ()
+
+
+class _CloseBreaks(FakeChannel):
+    """A channel that times out at create and whose close cannot be reached either (raises)."""
+
+    def close(self, order_no: str) -> ChannelResult:
+        self.closed.append(order_no)
+        raise ConnectionError("channel unreachable")
+
+
+def test_close_that_raises_keeps_order_unknown_on_failed_channel(pay_ctx):
+    # The failed channel may still hold the order: it must stay there, UNKNOWN for the query job, and the
+    # caller must get the order back, not an exception that leaves it CREATED and never asked about.
+    wechat, alipay = _CloseBreaks("wechat", UNKNOWN), FakeChannel("alipay")
+    view, created = _qr(pay_ctx, "FB9", _channels(wechat=wechat, alipay=alipay))
+    assert created and view.channel == "wechat" and view.status == "UNKNOWN"
+    assert wechat.closed == [view.order_no] and alipay.created == []
+    assert [(f, t) for f, t, _ in _history(pay_ctx, view.order_no)] == [
+        (None, "CREATED"),
+        ("CREATED", "UNKNOWN"),
+    ]

@@ -98,3 +98,47 @@ def test_nonce_store_leaves_owned_nonces_to_the_caller(pay_ctx, clock):
     assert store.flush(pay_ctx) == 1 and set(_nonces(pay_ctx)) == {"owned-0001"}
     store.save_later("property", "owned-0001", now)  # already written: harmless
     assert store.flush(pay_ctx) == 1 and set(_nonces(pay_ctx)) == {"owned-0001"}
+
+
+def test_order_lost_to_a_concurrent_twin_still_records_its_nonce(pay_ctx, clock, monkeypatch):
+    # Two requests with the same out_trade_no race: the loser's insert hits the unique constraint, its
+    # transaction (and the nonce in it) rolls back, and it answers with the winner's order. Its nonce must
+    # still reach pay_nonces, or a hub restart forgets it and the signed request can be replayed.
+    now = clock.now()
+    first, _ = services.create_order(
+        pay_ctx, "property", "N-R", 500, "s", method="debit", request_nonce=("nonce-r001", now)
+    )
+    real = services._existing_order
+    calls = []
+
+    def not_yet_visible(s, app_id, out_trade_no, request_hash):
+        calls.append(out_trade_no)
+        return None if len(calls) == 1 else real(s, app_id, out_trade_no, request_hash)
+
+    monkeypatch.setattr(services, "_existing_order", not_yet_visible)
+    again, created = services.create_order(
+        pay_ctx, "property", "N-R", 500, "s", method="debit", request_nonce=("nonce-r002", now)
+    )
+    assert not created and again.order_no == first.order_no and len(calls) == 2
+    assert set(_nonces(pay_ctx)) == {"nonce-r001", "nonce-r002"}
+
+
+class _DatabaseDown:
+    """A context whose write transaction cannot be opened (database locked or unreachable)."""
+
+    def __init__(self, clock):
+        self.clock = clock
+
+    def uow(self, permission=None):
+        raise RuntimeError("database is locked")
+
+
+def test_nonce_flush_that_fails_keeps_its_nonces_for_the_next_flush(pay_ctx, clock):
+    store = NonceStore()
+    now = clock.now()
+    assert store.add("property", "kept-0001", now)
+    store.save_later("property", "kept-0002", now)
+    with pytest.raises(RuntimeError):
+        store.flush(_DatabaseDown(clock))
+    assert not store.add("property", "kept-0001", now)  # still refused in memory
+    assert store.flush(pay_ctx) == 2 and set(_nonces(pay_ctx)) == {"kept-0001", "kept-0002"}
