@@ -449,18 +449,25 @@ def _write(uow: UnitOfWork, on: date, planned: list[_Planned]) -> None:
     rows = []
     # By channel: the outbox rows of one channel share their columns, so the flush batches them (executemany).
     planned = sorted(planned, key=lambda p: REMINDER_CHANNELS.index(p.channel))
-    for p, rid in zip(planned, new_ids(len(planned)), strict=True):
-        message_id = None
-        if p.channel != "printed":
-            address = uow.ctx.pii.decrypt(p.phone_enc) if p.phone_enc is not None else None
-            message_id = notify.enqueue(
-                uow, channel=p.channel, recipient=p.recipient, subject=subject, body=p.body[: notify.SMS_BODY_MAX_CHARS],
-                source_type=SOURCE_TYPE, source_id=rid, address=address,
-            )  # fmt: skip
+    ids = new_ids(len(planned))
+    sent = [(p, rid) for p, rid in zip(planned, ids, strict=True) if p.channel != "printed"]
+    message_ids = notify.enqueue_many(
+        uow,
+        [
+            notify.NewMessage(
+                channel=p.channel, recipient=p.recipient, subject=subject, body=p.body[: notify.SMS_BODY_MAX_CHARS],
+                source_type=SOURCE_TYPE, source_id=rid,
+                address=uow.ctx.pii.decrypt(p.phone_enc) if p.phone_enc is not None else None,
+            )
+            for p, rid in sent
+        ],
+    )  # fmt: skip
+    message_of = {rid: mid for (_p, rid), mid in zip(sent, message_ids, strict=True)}
+    for p, rid in zip(planned, ids, strict=True):
         rows.append({
             "id": rid, "house_id": p.house_id, "community_id": p.community_id, "on_date": on, "channel": p.channel,
             "recipient": p.recipient, "kind": p.kind, "owed_fen": p.owed_fen, "body": p.body[:1000],
-            "message_id": message_id, "created_at": uow.now,
+            "message_id": message_of.get(rid), "created_at": uow.now,
         })  # fmt: skip
     uow.session.flush()  # the outbox messages first; the history rows go in one executemany per chunk
     for i in range(0, len(rows), WRITE_CHUNK):
