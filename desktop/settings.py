@@ -50,9 +50,12 @@ def load(ctx: Context) -> DesktopSettings:
         return DesktopSettings(language=current_language())
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        known = {k: str(v) for k, v in raw.items() if k in DesktopSettings.__dataclass_fields__}
+        # Only text values count: a null printer is the default printer, not one named "None".
+        known = {
+            k: v for k, v in raw.items() if k in DesktopSettings.__dataclass_fields__ and isinstance(v, str)
+        }
         return DesktopSettings(**known).checked()
-    except (ValueError, TypeError, AttributeError, ValidationError):
+    except (ValueError, TypeError, AttributeError, RecursionError, OSError, ValidationError):
         return DesktopSettings()
 
 

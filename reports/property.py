@@ -181,7 +181,7 @@ def collect_deposits_held(ctx: Context, p: ReportParams) -> ReportData:
     deposits = rr.deposits_held(ctx, as_of=as_of, community_id=community.id if community else None)
     rows = [
         (d.house_code, d.payer, f"{d.item_code} {d.item_name}", d.bill_no, d.charged_on, d.amount_fen,
-         d.received_fen, d.unpaid_fen)
+         d.received_fen, d.returned_fen, d.held_fen, d.unpaid_fen)
         for d in deposits
     ]  # fmt: skip
     cols = (
@@ -191,7 +191,9 @@ def collect_deposits_held(ctx: Context, p: ReportParams) -> ReportData:
         Column("bill", N_("Bill no."), width=14),
         Column("on", N_("Charged on"), "date", 10),
         Column("amount", N_("Charged"), "money", 11, total=True),
-        Column("received", N_("Received (held)"), "money", 11, total=True),
+        Column("received", N_("Received"), "money", 11, total=True),
+        Column("returned", N_("Refunded or kept"), "money", 11, total=True),
+        Column("held", N_("Held"), "money", 11, total=True),
         Column("unpaid", N_("Not yet paid"), "money", 11, total=True),
     )
     totals = {c.key: sum(r[i] for r in rows) for i, c in enumerate(cols) if c.total}
@@ -203,7 +205,11 @@ def collect_deposits_held(ctx: Context, p: ReportParams) -> ReportData:
         period_label=p.period.label,
         facts=facts,
         tables=[Table(cols, rows, totals=totals)],
-        notes=[N_("Deposits charged up to the end of the period; the charged total is the 2241 accounts.")],
+        notes=[
+            N_(
+                "Deposits charged up to the end of the period; charged less refunded or kept is the 2241 accounts."
+            )
+        ],
         landscape=True,
     )
 

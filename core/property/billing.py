@@ -52,6 +52,7 @@ from core.property.models import (
     BillLine,
     BillRun,
     Community,
+    Deposit,
     Discount,
     FeeItem,
     House,
@@ -1526,6 +1527,19 @@ def void_receipt(ctx: Context, receipt_id: uuid.UUID, reason: str) -> ReceiptVie
         for a in allocs:
             line = s.get(BillLine, a.bill_line_id)
             _set_line_paid(s, line.id, line.paid_fen, line.paid_fen - a.amount_fen)
+            # A deposit line: what was refunded, kept or asked for must still be covered once this money is gone
+            # (read after the line's compare-and-set, which a refund's reservation also locks first).
+            dep = s.execute(select(Deposit).where(Deposit.bill_line_id == line.id)).scalar_one_or_none()
+            if (
+                dep is not None
+                and dep.refunded_fen + dep.deducted_fen + dep.reserved_fen > line.paid_fen - a.amount_fen
+            ):
+                raise StateError(
+                    N_(
+                        "Receipt {no} paid a deposit that was since refunded, kept or asked back; it cannot be voided."
+                    ),
+                    no=r.receipt_no,
+                )
             s.add(
                 PaymentAllocation(
                     id=new_id(),

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import today
@@ -48,7 +48,6 @@ HUB_APP_ID = "property"  # core.property.payhub.APP_ID, without importing the hu
 HUB_REFUND_REASON = "押金退还"
 REASON_MAX = 400
 LIST_MAX = 5000
-_FINAL = ("refunded", "forfeited")
 STATUS_LABELS = {
     "held": N_("Held"),
     "partly_refunded": N_("Partly refunded"),
@@ -141,11 +140,22 @@ def _refund_view(r: DepositRefund) -> DepositRefundView:
     )  # fmt: skip
 
 
+_REFUNDED = func.coalesce(Deposit.refunded_fen, 0)
+_HELD = BillLine.paid_fen - _REFUNDED - func.coalesce(Deposit.deducted_fen, 0)
+# deposit_status in SQL, from the amounts as they are now: money paid on a deposit line after it was refunded or
+# kept in full (a deposit paid in parts) is held again; the stored status only says whether it was forfeited.
+_STATUS = case(
+    (_HELD > 0, case((_REFUNDED > 0, "partly_refunded"), else_="held")),
+    (and_(func.coalesce(Deposit.status, "held") != "forfeited", _REFUNDED > 0), "refunded"),
+    else_="forfeited",
+)
+
+
 def _query():
     return (
         select(BillLine.id, BillLine.house_id, House.code, House.community_id, FeeItem.code, FeeItem.name,
                BillLine.period, BillLine.paid_fen, Deposit.refunded_fen, Deposit.deducted_fen,
-               Deposit.reserved_fen, Deposit.status)
+               Deposit.reserved_fen, _STATUS)
         .join(FeeItem, and_(FeeItem.id == BillLine.fee_item_id, FeeItem.rule == "deposit"))
         .join(House, House.id == BillLine.house_id)
         .outerjoin(Deposit, Deposit.bill_line_id == BillLine.id)
@@ -197,10 +207,8 @@ def list_deposits(
         q = q.where(BillLine.house_id == house_id)
     if community_id is not None:
         q = q.where(House.community_id == community_id)
-    if status == "held":
-        q = q.where((Deposit.status == "held") | Deposit.status.is_(None))
-    elif status is not None:
-        q = q.where(Deposit.status == status)
+    if status is not None:
+        q = q.where(status == _STATUS)
     with ctx.read(PERM_VIEW) as s:
         return _views(s, s.execute(q).all())
 
@@ -232,12 +240,11 @@ class DepositsHeld:
 def deposits_held(ctx: Context, community_id: uuid.UUID | None = None) -> DepositsHeld:
     """Sum of the balances of deposits not yet refunded or kept, in total and per fee item code."""
     q = (
-        select(FeeItem.code, func.count(),
-               func.sum(BillLine.paid_fen - func.coalesce(Deposit.refunded_fen, 0) - func.coalesce(Deposit.deducted_fen, 0)))
+        select(FeeItem.code, func.count(), func.sum(_HELD))
         .select_from(BillLine)
         .join(FeeItem, and_(FeeItem.id == BillLine.fee_item_id, FeeItem.rule == "deposit"))
         .outerjoin(Deposit, Deposit.bill_line_id == BillLine.id)
-        .where(BillLine.paid_fen > 0, (Deposit.status.in_(("held", "partly_refunded"))) | Deposit.status.is_(None))
+        .where(BillLine.paid_fen > 0, _HELD > 0)
         .group_by(FeeItem.code)
     )  # fmt: skip
     if community_id is not None:
@@ -310,14 +317,19 @@ def _left(line: BillLine, dep: Deposit) -> int:
 
 def _take(uow: UnitOfWork, line: BillLine, dep: Deposit, amount_fen: int, **values) -> None:
     """Reserve or deduct `amount_fen` from the deposit by one compare-and-set that keeps it within what was paid."""
-    if dep.status in _FINAL:
+    # What is paid now, with the line locked: a receipt being voided meanwhile (billing.void_receipt) either
+    # finished first (and less is paid) or waits for this and then sees the reservation. The amounts decide,
+    # not the stored status: a deposit paid in parts holds again what was paid after a refund or forfeiture.
+    paid_fen = uow.session.execute(
+        select(BillLine.paid_fen).where(BillLine.id == line.id).with_for_update()
+    ).scalar_one()
+    if paid_fen - dep.refunded_fen - dep.deducted_fen <= 0:
         raise StateError(N_("Nothing is left in this deposit: it was refunded or kept in full."))
     done = uow.session.execute(
         update(Deposit)
         .where(
             Deposit.bill_line_id == line.id,
-            Deposit.status.not_in(_FINAL),
-            Deposit.refunded_fen + Deposit.deducted_fen + Deposit.reserved_fen + amount_fen <= line.paid_fen,
+            Deposit.refunded_fen + Deposit.deducted_fen + Deposit.reserved_fen + amount_fen <= paid_fen,
         )
         .values(version=Deposit.version + 1, updated_at=uow.now, **values)
         .execution_options(synchronize_session=False)
@@ -558,7 +570,7 @@ def forfeit(ctx: Context, deposit_id: uuid.UUID, reason: str) -> DepositView:
         if dep.reserved_fen:
             raise StateError(N_("A refund of this deposit is still open; decide it first."))
         amount_fen = _left(line, dep)
-        if dep.status in _FINAL or amount_fen <= 0:
+        if amount_fen <= 0:
             raise StateError(N_("Nothing is left in this deposit: it was refunded or kept in full."))
         _take(uow, line, dep, amount_fen, deducted_fen=Deposit.deducted_fen + amount_fen)
         _keep_in(uow, line, item, house, dep, amount_fen, "forfeit", reason)

@@ -27,6 +27,8 @@ from core.property.models import (
     Bill,
     BillLine,
     Building,
+    DepositDeduction,
+    DepositRefund,
     FeeItem,
     House,
     HouseOccupant,
@@ -331,7 +333,8 @@ def prepaid_balances(
 
 @dataclass(frozen=True)
 class DepositRow:
-    """A deposit charged to a house (押金, 装修保证金): charged, received as of the date, still to receive."""
+    """A deposit charged to a house (押金, 装修保证金): charged, received as of the date, refunded or kept
+    (deducted, forfeited) by then, still to receive."""
 
     house_code: str
     payer: str
@@ -341,15 +344,21 @@ class DepositRow:
     charged_on: date
     amount_fen: int
     received_fen: int
+    returned_fen: int = 0
 
     @property
     def unpaid_fen(self) -> int:
         return self.amount_fen - self.received_fen
 
+    @property
+    def held_fen(self) -> int:
+        return self.received_fen - self.returned_fen
+
 
 def deposits_held(ctx: Context, *, as_of: date, community_id: uuid.UUID | None = None) -> list[DepositRow]:
     """Deposit charges billed on or before `as_of` and what was received for them by the end of that day
-    (payments less reversals); the amounts charged add up to the 2241 accounts as of `as_of`."""
+    (payments less reversals) and refunded or kept by then; charged less refunded or kept adds up to the 2241
+    accounts as of `as_of`."""
     t1 = _day_start(as_of + timedelta(days=1))
     received = (
         select(PaymentAllocation.bill_line_id, func.sum(PaymentAllocation.amount_fen).label("fen"))
@@ -357,15 +366,29 @@ def deposits_held(ctx: Context, *, as_of: date, community_id: uuid.UUID | None =
         .group_by(PaymentAllocation.bill_line_id)
         .subquery()
     )
+    refunded = (
+        select(DepositRefund.bill_line_id, func.sum(DepositRefund.amount_fen).label("fen"))
+        .where(DepositRefund.status == "refunded", DepositRefund.paid_at < t1)
+        .group_by(DepositRefund.bill_line_id)
+        .subquery()
+    )
+    kept = (
+        select(DepositDeduction.bill_line_id, func.sum(DepositDeduction.amount_fen).label("fen"))
+        .where(DepositDeduction.created_at < t1)
+        .group_by(DepositDeduction.bill_line_id)
+        .subquery()
+    )
     with ctx.read(PERM_VIEW) as s:
         q = (
             select(
                 BillLine.house_id, FeeItem.code, FeeItem.name, Bill.bill_no, Bill.bill_date, BillLine.amount_fen,
-                func.coalesce(received.c.fen, 0),
+                func.coalesce(received.c.fen, 0), func.coalesce(refunded.c.fen, 0) + func.coalesce(kept.c.fen, 0),
             )
             .join(Bill, Bill.id == BillLine.bill_id)
             .join(FeeItem, FeeItem.id == BillLine.fee_item_id)
             .outerjoin(received, received.c.bill_line_id == BillLine.id)
+            .outerjoin(refunded, refunded.c.bill_line_id == BillLine.id)
+            .outerjoin(kept, kept.c.bill_line_id == BillLine.id)
             .where(FeeItem.rule == "deposit", Bill.bill_date <= as_of)
         )  # fmt: skip
         if community_id is not None:
@@ -375,8 +398,8 @@ def deposits_held(ctx: Context, *, as_of: date, community_id: uuid.UUID | None =
         names = payer_names(s, list({r[0] for r in rows}))
     out = [
         DepositRow(houses[hid][0], names.get(hid, ""), code, name, no,
-                   on if isinstance(on, date) else date.fromisoformat(str(on)), int(amount), int(got))
-        for hid, code, name, no, on, amount, got in rows
+                   on if isinstance(on, date) else date.fromisoformat(str(on)), int(amount), int(got), int(back))
+        for hid, code, name, no, on, amount, got, back in rows
     ]  # fmt: skip
     out.sort(key=lambda r: (_code_key(r.house_code), r.charged_on, r.bill_no))
     return out

@@ -298,3 +298,113 @@ def test_hub_refund_refused_by_the_channel_gives_the_amount_back(ctx):
     again = deposits.request_refund(clerk, dep_id, DEPOSIT_FEN, "改为现金退还", method="cash")
     assert again.status == "pending"
     _ledger_ok(ctx)
+
+
+def test_voiding_the_receipt_of_a_deposit_refunded_reserved_or_deducted_is_refused(ctx):
+    """A receipt that paid a deposit cannot be voided once part of the deposit is refunded, asked for or kept:
+    that would give the money back twice and leave the deposit negative."""
+    house, dep_id = _paid_deposit(ctx, via_hub=False)
+    clerk = _clerk(ctx)
+    (receipt_id,) = _receipt_ids(ctx, house.id)
+    rf = deposits.request_refund(clerk, dep_id, 50_000, "部分退", method="cash")
+    with pytest.raises(StateError):  # reserved by a refund still waiting for approval
+        billing.void_receipt(ctx, receipt_id, "收错了")
+    wf.approve(_approver(ctx), rf.approval_id)
+    deposits.pay_refund(clerk, rf.id)
+    with pytest.raises(StateError):  # refunded
+        billing.void_receipt(ctx, receipt_id, "收错了")
+    dep = deposits.get_deposit(ctx, dep_id)
+    assert (dep.paid_fen, dep.refunded_fen, dep.balance_fen) == (DEPOSIT_FEN, 50_000, DEPOSIT_FEN - 50_000)
+    assert billing.get_receipt(ctx, receipt_id).status == "issued"
+    assert _balance(ctx, "2241.ZXBZJ") == DEPOSIT_FEN - 50_000
+    _ledger_ok(ctx)
+
+
+def test_voiding_the_receipt_of_a_deducted_deposit_is_refused_but_an_untouched_one_voids(ctx):
+    house, dep_id = _paid_deposit(ctx, via_hub=False)
+    (receipt_id,) = _receipt_ids(ctx, house.id)
+    deposits.deduct(_clerk(ctx), dep_id, 1_000, "损坏公共设施")
+    with pytest.raises(StateError):
+        billing.void_receipt(ctx, receipt_id, "收错了")
+    assert deposits.get_deposit(ctx, dep_id).balance_fen == DEPOSIT_FEN - 1_000
+    house2, _bill2 = _second_paid_deposit(ctx)
+    (receipt2,) = _receipt_ids(ctx, house2.id)
+    assert billing.void_receipt(ctx, receipt2, "收错了").status == "voided"
+    assert deposits.list_deposits(ctx, house_id=house2.id) == []
+    _ledger_ok(ctx)
+
+
+def _receipt_ids(ctx, house_id):
+    from sqlalchemy import select
+
+    from core.property.models import Receipt
+
+    with ctx.read() as s:
+        return list(s.execute(select(Receipt.id).where(Receipt.house_id == house_id)).scalars())
+
+
+def _second_paid_deposit(ctx):
+    from sqlalchemy import select
+
+    from core.property.models import House
+
+    with ctx.read() as s:
+        house = s.execute(select(House).where(House.code != "1-1-101").order_by(House.code)).scalars().first()
+    bill_id = billing.charge_once(ctx, house.id, "ZXBZJ")
+    billing.pay_at_counter(ctx, house.id, DEPOSIT_FEN, "cash", reference="SLIP-2", bill_ids=[bill_id])
+    return house, bill_id
+
+
+def test_a_deposit_paid_in_parts_after_its_first_part_was_refunded_holds_the_rest_again(ctx):
+    """500.00 of a 2,000.00 deposit paid and refunded (status refunded); the rest paid later is held again:
+    listed, counted in deposits held, and refundable — never stuck behind the old status."""
+    notify.register_handler(payhub.APP_ID, payhub.on_notice)
+    c, houses = small_community(ctx, houses=1)
+    billing.create_fee_item(ctx, c.id, "ZXBZJ", "装修保证金", "deposit", cycle="once", amount_fen=DEPOSIT_FEN)
+    house = houses[0]
+    bill_id = billing.charge_once(ctx, house.id, "ZXBZJ")
+    billing.pay_at_counter(ctx, house.id, 50_000, "cash", reference="SLIP-A", bill_ids=[bill_id])
+    (dep,) = deposits.list_deposits(ctx, house_id=house.id)
+    clerk = _clerk(ctx)
+    rf = deposits.request_refund(clerk, dep.id, 50_000, "先退", method="cash")
+    wf.approve(_approver(ctx), rf.approval_id)
+    deposits.pay_refund(clerk, rf.id)
+    assert deposits.get_deposit(ctx, dep.id).status == "refunded"
+    billing.pay_at_counter(
+        ctx, house.id, DEPOSIT_FEN - 50_000, "cash", reference="SLIP-B", bill_ids=[bill_id]
+    )
+    got = deposits.get_deposit(ctx, dep.id)
+    assert (got.paid_fen, got.refunded_fen, got.balance_fen, got.status) == (
+        DEPOSIT_FEN, 50_000, DEPOSIT_FEN - 50_000, "partly_refunded",
+    )  # fmt: skip
+    assert deposits.deposits_held(ctx).balance_fen == DEPOSIT_FEN - 50_000 == _balance(ctx, "2241.ZXBZJ")
+    assert [d.id for d in deposits.list_deposits(ctx, status="partly_refunded")] == [dep.id]
+    assert deposits.list_deposits(ctx, status="refunded") == []
+    rf2 = deposits.request_refund(clerk, dep.id, DEPOSIT_FEN - 50_000, "退房", method="cash")
+    wf.approve(_approver(ctx), rf2.approval_id)
+    deposits.pay_refund(clerk, rf2.id)
+    got = deposits.get_deposit(ctx, dep.id)
+    assert (got.balance_fen, got.status) == (0, "refunded")
+    assert deposits.deposits_held(ctx).balance_fen == 0 == _balance(ctx, "2241.ZXBZJ")
+    _ledger_ok(ctx)
+
+
+def test_a_forfeited_part_payment_does_not_swallow_money_paid_later(ctx):
+    notify.register_handler(payhub.APP_ID, payhub.on_notice)
+    c, houses = small_community(ctx, houses=1)
+    billing.create_fee_item(ctx, c.id, "ZXBZJ", "装修保证金", "deposit", cycle="once", amount_fen=DEPOSIT_FEN)
+    house = houses[0]
+    bill_id = billing.charge_once(ctx, house.id, "ZXBZJ")
+    billing.pay_at_counter(ctx, house.id, 50_000, "cash", reference="SLIP-A", bill_ids=[bill_id])
+    (dep,) = deposits.list_deposits(ctx, house_id=house.id)
+    clerk = _clerk(ctx)
+    assert deposits.forfeit(clerk, dep.id, "违规").status == "forfeited"
+    billing.pay_at_counter(
+        ctx, house.id, DEPOSIT_FEN - 50_000, "cash", reference="SLIP-B", bill_ids=[bill_id]
+    )
+    got = deposits.get_deposit(ctx, dep.id)
+    assert (got.balance_fen, got.status) == (DEPOSIT_FEN - 50_000, "held")
+    assert deposits.deposits_held(ctx).balance_fen == DEPOSIT_FEN - 50_000 == _balance(ctx, "2241.ZXBZJ")
+    got = deposits.deduct(clerk, dep.id, 10_000, "损坏")
+    assert (got.balance_fen, got.status) == (DEPOSIT_FEN - 60_000, "held")
+    _ledger_ok(ctx)

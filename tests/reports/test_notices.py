@@ -198,12 +198,14 @@ def test_deposits_held_add_up_to_the_ledger(estate, zh2):
     ctx, _, _ = estate
     data = registry.collect(ctx, "deposits_held", _params("2026-11"))
     (table,) = data.tables
-    ((house, _, item, _, on, amount, received, unpaid),) = table.rows
-    assert (house, item, on, amount, received, unpaid) == (
+    ((house, _, item, _, on, amount, received, returned, held, unpaid),) = table.rows
+    assert (house, item, on, amount, received, returned, held, unpaid) == (
         "1-1-102",
         "ZXBZJ 装修保证金",
         date(2026, 11, 25),
         DEPOSIT,
+        DEPOSIT,
+        0,
         DEPOSIT,
         0,
     )
@@ -245,3 +247,33 @@ def test_reads_refuse_bad_input_and_need_the_property_permission(estate):
     for name in ("bill_notice", "prepaid_balances", "deposits_held"):
         with pytest.raises(PermissionDenied):
             registry.collect(reader, name, _params("2026-11"))
+
+
+def test_deposits_held_less_what_was_refunded_or_kept_still_add_up_to_the_ledger(estate):
+    """After a deduction and a refund the report no longer shows the whole deposit as held: what is held is
+    received less refunded or kept, and charged less refunded or kept is the 2241 balance."""
+    from core.property import deposits
+    from core.workflow import services as wf
+    from tests.property.helpers import person
+
+    ctx, _, houses = estate
+    (dep,) = deposits.list_deposits(ctx, house_id=houses["1-102"].id)
+    clerk = person(ctx, "zhao", "property", perms=("property.*", "workflow.submit", "workflow.view"))
+    deposits.deduct(clerk, dep.id, 10_000, "损坏公共设施")
+    rf = deposits.request_refund(clerk, dep.id, 50_000, "部分退还", method="cash")
+    wf.approve(person(ctx, "wang", "approver", perms=("workflow.*", "property.view")), rf.approval_id)
+    deposits.pay_refund(clerk, rf.id)
+    data = registry.collect(ctx, "deposits_held", _params("2026-11"))
+    (table,) = data.tables
+    keys = [c.key for c in table.columns]
+    (row,) = table.rows
+    got = dict(zip(keys, row, strict=True))
+    assert (got["amount"], got["received"], got["returned"], got["held"], got["unpaid"]) == (
+        DEPOSIT, DEPOSIT, 60_000, DEPOSIT - 60_000, 0,
+    )  # fmt: skip
+    ledger_2241 = _balance(ctx, "2241", date(2026, 11, 30))
+    assert ledger_2241 == DEPOSIT - 60_000 == table.totals["amount"] - table.totals["returned"]
+    assert table.totals["held"] == deposits.deposits_held(ctx).balance_fen
+    # As of October's end nothing was charged yet; the month's report reads back as Excel.
+    assert registry.collect(ctx, "deposits_held", _params("2026-10")).tables[0].rows == []
+    assert registry.render(ctx, "deposits_held", _params("2026-11"), "xlsx")
