@@ -29,6 +29,28 @@ from core.site import SiteHome, SiteInfo
 # A back office left unattended locks itself (a cashier's terminal must not stay logged in over lunch).
 IDLE_LOCK_S = 10 * 60
 
+# Places whose screen takes no arguments: (module, class), imported only when first opened.
+SCREEN_CLASSES: dict[str, tuple[str, str]] = {
+    "recon": ("console.screens.recon", "ReconScreen"),
+    "settlement": ("console.screens.settlement", "SettlementScreen"),
+    "notify_log": ("console.screens.notify_log", "NotifyLogScreen"),
+    "routing": ("console.screens.routing", "RoutingScreen"),
+    "apps": ("console.screens.apps", "AppsScreen"),
+    "sync": ("console.screens.sync", "SyncScreen"),
+    "reports": ("console.screens.reports", "ReportsScreen"),
+    # Property administration (console/screens/property_admin.py and property_import.py).
+    "property_base": ("console.screens.property_admin", "PropertyBaseScreen"),
+    "property_import": ("console.screens.property_import", "PropertyImportScreen"),
+    "property_fees": ("console.screens.property_admin", "FeesScreen"),
+    "property_parking": ("console.screens.property_admin", "ParkingScreen"),
+    "property_access": ("console.screens.property_admin", "AccessScreen"),
+    "property_security": ("console.screens.property_admin", "SecurityScreen"),
+    "property_notices": ("console.screens.property_admin", "NoticesScreen"),
+    "property_complaints": ("console.screens.property_admin", "ComplaintsScreen"),
+    "property_activities": ("console.screens.property_admin", "ActivitiesScreen"),
+    "property_workorders": ("console.screens.property_admin", "WorkOrdersScreen"),
+}
+
 __all__ = ["IDLE_LOCK_S", "KEYS", "AnjuApp", "AnjuCommands", "available_commands", "run_console"]
 
 
@@ -223,6 +245,11 @@ class AnjuApp(App[None]):
             from console.screens.billing import ArrearsScreen
 
             return ArrearsScreen()
+        if place in SCREEN_CLASSES:
+            import importlib
+
+            module, name = SCREEN_CLASSES[place]
+            return getattr(importlib.import_module(module), name)()
         raise ValueError(place)
 
     def run_screen_action(self, screen: Screen[object], spec: KeySpec) -> None:

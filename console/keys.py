@@ -70,6 +70,116 @@ PLACES: tuple[Place, ...] = (
     ),
     Place("billrun", "f10", N_("Bill run"), N_("Bill a period: dry run, run, summary"), "property.billing"),
     Place("arrears", "f11", N_("Arrears"), N_("Overdue amounts by community and building"), "property.view"),
+    # Payment hub and administration screens without a function key of their own ("" = no key): reached from
+    # the home screen's menu and the command palette.
+    Place(
+        "recon",
+        "",
+        N_("Reconciliation"),
+        N_("Reconciliation runs and the differences to resolve"),
+        "recon.view",
+    ),
+    Place(
+        "settlement",
+        "",
+        N_("Settlement"),
+        N_("Settlement batches per app and day; settle a day"),
+        "payments.settlement.view",
+    ),
+    Place(
+        "notify_log",
+        "",
+        N_("Notification log"),
+        N_("Notices of payment results to the apps; re-send one"),
+        "payments.view",
+    ),
+    Place(
+        "routing",
+        "",
+        N_("Channels and routing"),
+        N_("Channel switches, fee rates and routing rules"),
+        "payments.view",
+    ),
+    Place("apps", "", N_("Apps and keys"), N_("The apps that pay through the hub; add one"), "payments.view"),
+    Place(
+        "sync",
+        "",
+        N_("Sync status"),
+        N_("Sync with the central hub: last round, pending, start a round"),
+        "sync.view",
+    ),
+    Place("reports", "", N_("Reports"), N_("Preview a report; write it as PDF or Excel"), "reports.view"),
+    # Property administration (no function key: the command palette and the home menu reach them).
+    Place(
+        "property_base",
+        "",
+        N_("Communities and houses"),
+        N_("Communities, buildings, houses and owners"),
+        "property.view",
+    ),
+    Place(
+        "property_import",
+        "",
+        N_("Import from Excel"),
+        N_("Import houses, owners, buildings or meter readings, with the validation report"),
+        "property.import",
+    ),
+    Place(
+        "property_fees",
+        "",
+        N_("Fees and standards"),
+        N_("Fee items, late-fee rules, discounts, waivers, meter readings"),
+        "property.view",
+    ),
+    Place(
+        "property_parking",
+        "",
+        N_("Parking"),
+        N_("Parking spaces, vehicles and rental contracts"),
+        "property.parking.view",
+    ),
+    Place(
+        "property_access",
+        "",
+        N_("Access control"),
+        N_("Access devices, cards and access records"),
+        "property.access.view",
+    ),
+    Place(
+        "property_security",
+        "",
+        N_("Cameras and alarms"),
+        N_("Alarms to acknowledge, dispatch and close; cameras"),
+        "property.access.view",
+    ),
+    Place(
+        "property_notices",
+        "",
+        N_("Notices and announcements"),
+        N_("Notices and announcements: write, publish, withdraw"),
+        "property.notices.view",
+    ),
+    Place(
+        "property_complaints",
+        "",
+        N_("Complaints and suggestions"),
+        N_("Complaints to accept, assign and answer; suggestions to decide"),
+        "property.complaints.view",
+    ),
+    Place(
+        "property_activities",
+        "",
+        N_("Community activities"),
+        N_("Community activities and their sign-ups"),
+        "property.activities.view",
+    ),
+    Place(
+        "property_workorders",
+        "",
+        N_("Work-order board"),
+        N_("Open repair work orders by deadline; dispatch them"),
+        "property.repairs.view",
+    ),
 )
 
 # Keys of one screen or widget, by scope. Footer shows them while that screen (or widget) is active.
@@ -110,7 +220,97 @@ SCOPED: dict[str, tuple[KeySpec, ...]] = {
         KeySpec("f12", "dry_run", N_("Dry run"), N_("Compute the bill run without writing anything")),
         KeySpec("ctrl+r", "run", N_("Run"), N_("Run the bill run for the period and community")),
     ),
-    "arrears": (),
+    "arrears": (
+        KeySpec("r", "send_reminders", N_("Send reminders"), N_("Send the community's reminders due today")),
+    ),
+    "recon": (
+        KeySpec(
+            "d", "resolve", N_("Resolve"), N_("Resolve the selected difference with a decision and a note")
+        ),
+        KeySpec(
+            "o", "open_only", N_("Open only"), N_("Show only the differences still open, or all of them")
+        ),
+    ),
+    "settlement": (
+        KeySpec("n", "settle", N_("Settle a day"), N_("Run the settlement of a day for one app or all apps")),
+    ),
+    "notify_log": (KeySpec("s", "resend", N_("Re-send"), N_("Send the selected notice to its app again")),),
+    "routing": (
+        KeySpec(
+            "e", "toggle", N_("Enable/disable"), N_("Switch the selected channel or routing rule on or off")
+        ),
+        KeySpec("r", "fee_rate", N_("Fee rate"), N_("Change the selected channel's fee rate")),
+        KeySpec("n", "add_route", N_("New rule"), N_("Add a routing rule")),
+    ),
+    "apps": (KeySpec("n", "add_app", N_("Add app"), N_("Register an app; its secret is shown once")),),
+    "reports": (
+        KeySpec(
+            "ctrl+r", "preview", N_("Preview"), N_("Show the report's title, pages, first rows and totals")
+        ),
+        KeySpec("ctrl+g", "generate", N_("Generate"), N_("Write the report as PDF or Excel to the file")),
+    ),
+    "sync": (KeySpec("s", "sync_now", N_("Sync now"), N_("Run a sync round with the central hub")),),
+    "property_base": (
+        KeySpec("n", "add", N_("New"), N_("Add a record to the list shown")),
+        KeySpec("s", "house_status", N_("House status"), N_("Change the selected house's status")),
+        KeySpec("e", "owner_contact", N_("Edit contact"), N_("Change the selected owner's name or phone")),
+        KeySpec("i", "import", N_("Import"), N_("Import houses, owners or buildings from Excel")),
+    ),
+    "property_import": (
+        KeySpec(
+            "ctrl+r",
+            "run_import",
+            N_("Check and import"),
+            N_("Check the file; import it if it has no errors"),
+        ),
+        KeySpec(
+            "g",
+            "import_good",
+            N_("Import good rows"),
+            N_("Import the rows of the checked file without errors"),
+        ),
+        KeySpec("t", "template", N_("Template"), N_("Write the empty import template of the chosen kind")),
+    ),
+    "property_fees": (
+        KeySpec("n", "add", N_("New"), N_("Add a fee item, or request a discount")),
+        KeySpec("i", "import", N_("Import readings"), N_("Import meter readings from Excel")),
+    ),
+    "property_parking": (
+        KeySpec("t", "end_rental", N_("End contract"), N_("End the selected rental contract")),
+        KeySpec("x", "remove_vehicle", N_("Remove vehicle"), N_("Remove the selected vehicle")),
+    ),
+    "property_access": (
+        KeySpec("r", "revoke_card", N_("Revoke"), N_("Revoke the selected card or face credential")),
+    ),
+    "property_security": (
+        KeySpec("a", "acknowledge", N_("Acknowledge"), N_("Acknowledge the selected alarm")),
+        KeySpec("d", "dispatch", N_("Dispatch"), N_("Send someone to the selected alarm")),
+        KeySpec("c", "close_alarm", N_("Close"), N_("Close the selected alarm with what was found")),
+    ),
+    "property_notices": (
+        KeySpec("n", "add", N_("New"), N_("Write a notice or announcement (saved as a draft)")),
+        KeySpec("p", "publish", N_("Publish"), N_("Send the selected notice to its residents")),
+        KeySpec("w", "withdraw", N_("Withdraw"), N_("Withdraw the selected notice")),
+    ),
+    "property_complaints": (
+        KeySpec("a", "accept", N_("Accept"), N_("Accept the selected complaint")),
+        KeySpec("s", "assign", N_("Assign"), N_("Assign the selected complaint to a handler")),
+        KeySpec("r", "reply", N_("Reply"), N_("Reply to the owner of the selected complaint")),
+        KeySpec("v", "evaluate", N_("Evaluate"), N_("Start evaluating the selected suggestion")),
+        KeySpec("o", "adopt", N_("Adopt"), N_("Adopt the selected suggestion")),
+        KeySpec("x", "decline", N_("Decline"), N_("Decline the selected suggestion (give a reason)")),
+    ),
+    "property_activities": (
+        KeySpec("p", "publish", N_("Publish"), N_("Publish the selected activity for sign-ups")),
+        KeySpec("f", "finish", N_("Finish"), N_("Mark the selected activity as held")),
+        KeySpec("c", "cancel_activity", N_("Cancel"), N_("Cancel the selected activity (give a reason)")),
+        KeySpec("u", "signups", N_("Sign-ups"), N_("Show the sign-ups of the selected activity")),
+    ),
+    "property_workorders": (
+        KeySpec("s", "assign", N_("Dispatch"), N_("Dispatch the selected work order to a worker")),
+        KeySpec("g", "grab_pool", N_("Grab pool"), N_("Put the selected work order in the grab pool")),
+        KeySpec("c", "cancel_order", N_("Cancel"), N_("Cancel the selected work order (give a reason)")),
+    ),
     "dialog": (KeySpec("escape", "cancel", N_("Cancel"), N_("Close this dialog without doing anything")),),
     "back": (KeySpec("escape", "back", N_("Back"), N_("Return to the home screen"), show=False),),
 }
@@ -122,6 +322,7 @@ def app_bindings() -> list[Binding]:
     keys += [
         Binding(p.key, f"goto('{p.code}')", _(p.label), show=False, priority=True, tooltip=_(p.help))
         for p in PLACES
+        if p.key
     ]
     return keys
 
@@ -138,6 +339,6 @@ def bindings(*scopes: str) -> list[Binding]:
 def help_rows(*scopes: str) -> list[tuple[str, str, str]]:
     """(key, label, help) of the app keys, the places, and the given scopes, translated: for the help dialog."""
     rows = [(k.key, _(k.label), _(k.help)) for k in KEYS]
-    rows += [(p.key, _(p.label), _(p.help)) for p in PLACES]
+    rows += [(p.key or "ctrl+p", _(p.label), _(p.help)) for p in PLACES]
     rows += [(k.key, _(k.label), _(k.help)) for s in scopes for k in SCOPED[s]]
     return rows

@@ -13,6 +13,7 @@ from textual.widgets import Static
 from console.keys import bindings
 from console.messages import RowFocused
 from console.screens.base import WorkScreen
+from console.widgets.jobs import call_in_process
 from console.widgets.paged_table import PagedTable
 from core.audit.log import VerifyResult
 from core.i18n import _, translate
@@ -87,7 +88,8 @@ class AuditScreen(WorkScreen):
         panel = self.query_one("#verify-result", Static)
         panel.display = True
         panel.update(Text(_("Verifying the audit log…"), style="dim"))
-        self.call(check_audit, done=self._verified, failed=self._verify_failed, group="verify")
+        # In a process of its own: a verify walks every record in Python, and keys must not wait for it.
+        call_in_process(self, check_audit, done=self._verified, failed=self._verify_failed, group="verify")
 
     def _verified(self, result: VerifyResult) -> None:
         self.query_one("#verify-result", Static).update(verdict_text(result, _("Audit log")))

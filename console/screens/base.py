@@ -91,5 +91,6 @@ class WorkScreen(Screen[None]):
     def reload(self) -> None:
         """F5: read what this screen shows again."""
 
-    def action_back(self) -> None:
-        self.app.run_action("goto('home')")
+    async def action_back(self) -> None:
+        """Esc: back to the home screen."""
+        await self.app.run_action("goto('home')")

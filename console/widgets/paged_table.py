@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,17 +33,18 @@ from console.messages import (
     RowChosen,
     RowFocused,
 )
+from console.widgets.export import EXPORT_ROWS_MAX, excel_value, export_list, export_source  # noqa: F401
+from console.widgets.jobs import JobCancelled, JobFailed, JobRefused, context_spec, run_in_process
 from core.clock import BUSINESS_TZ
 from core.context import Context
 from core.errors import AnjuError
 from core.i18n import _
-from core.listing import Column, ListQuery, Source, count, get_source, paged, stream
+from core.listing import Column, ListQuery, Source, count, get_source, paged
 from core.money import format_fen
 
 WINDOW_ROWS = 200  # rows held by the table at a time
 MARGIN_ROWS = 20  # the window moves when the cursor comes this close to its edge
 FILTER_DELAY_S = 0.4  # typing in a filter re-reads the list after this pause
-EXPORT_ROWS_MAX = 1_048_575  # an Excel sheet's rows, less the header
 
 
 def format_cell(kind: str, value: Any) -> Text | str:
@@ -63,52 +63,6 @@ def format_cell(kind: str, value: Any) -> Text | str:
         return _("yes") if value else _("no")
     # Plain text, never markup: a description may hold brackets.
     return Text(str(value).replace("\n", " "))
-
-
-def excel_value(kind: str, value: Any) -> Any:
-    """A value as an Excel cell: money in yuan (exact Decimal), instants as business-time wall clock."""
-    if value is None:
-        return None
-    if kind == "fen":
-        return Decimal(int(value)).scaleb(-2)
-    if kind == "datetime" and isinstance(value, datetime):
-        return value.astimezone(BUSINESS_TZ).replace(tzinfo=None)
-    return value
-
-
-def export_list(
-    ctx: Context,
-    source: Source,
-    query: ListQuery,
-    path: Path,
-    progress: Callable[[int, int], None],
-    cancelled: Callable[[], bool] = lambda: False,
-) -> int:
-    """Write the filtered, sorted list to an .xlsx file (streamed: write-only workbook, batches from SQL).
-
-    Returns the number of rows written. The file appears under its name only when complete.
-    """
-    from openpyxl import Workbook
-
-    total = min(count(ctx, source.code, query.filters), EXPORT_ROWS_MAX)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_(source.title)[:31])
-    sheet.append([_(c.label) for c in source.columns])
-    kinds = [c.kind for c in source.columns]
-    done = 0
-    progress(0, total)
-    for batch in stream(ctx, source.code, query, rows_max=EXPORT_ROWS_MAX):
-        if cancelled():
-            break
-        for row in batch:
-            sheet.append([excel_value(k, v) for k, v in zip(kinds, row, strict=True)])
-        done += len(batch)
-        progress(done, total)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    workbook.save(tmp)
-    tmp.replace(path)
-    return done
 
 
 class WindowTable(DataTable):
@@ -484,23 +438,36 @@ class PagedTable(Vertical):
         self.run_worker(partial(self._export, query, path), thread=True, group=f"export-{id(self)}")
 
     def _export(self, query: ListQuery, path: Path) -> None:
+        """Write the file in a process of its own (building a million rows must not starve the keys); a
+        database no other process can open is exported from this thread."""
         worker = get_current_worker()
+
+        def progress(done: int, total: int) -> None:
+            self.post_message(ExportProgress(done, total))
+
+        ctx = self.context()
+        spec = context_spec(ctx)
         try:
-            rows = export_list(
-                self.context(),
-                self.source,
-                query,
-                path,
-                lambda done, total: self.post_message(ExportProgress(done, total)),
-                lambda: worker.is_cancelled,
-            )
-        except AnjuError as err:
+            if spec is None:
+                rows = export_list(ctx, self.source, query, path, progress, lambda: worker.is_cancelled)
+            else:
+                module = self.source.build.__module__
+                rows = run_in_process(
+                    spec,
+                    "console.widgets.export:export_source",
+                    (module, self.source.code, query, str(path)),
+                    progress=progress,
+                    cancelled=lambda: worker.is_cancelled,
+                )
+        except JobCancelled:
+            path.with_name(f".{path.name}.tmp").unlink(missing_ok=True)
+            return
+        except (AnjuError, JobRefused) as err:
             self.post_message(ExportFinished(None, 0, str(err)))
         except Exception as err:  # shown as a sentence; the log keeps the detail
             self.log.error(repr(err))
-            self.post_message(
-                ExportFinished(None, 0, _("The export failed: {error}").format(error=type(err).__name__))
-            )
+            kind = err.kind if isinstance(err, JobFailed) else type(err).__name__
+            self.post_message(ExportFinished(None, 0, _("The export failed: {error}").format(error=kind)))
         else:
             self.post_message(ExportFinished(str(path), rows))
 

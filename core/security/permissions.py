@@ -82,7 +82,9 @@ PERMISSIONS: dict[str, str] = {
     "payments.counter.take": N_("Take payments at the counter"),
     "payments.counter.qr": N_("Take WeChat/Alipay QR payments at the counter"),
     "payments.counter.void": N_("Void a receipt of one's own open shift (refunds the counter payment)"),
-    "payments.counter.refund": N_("Ask for a refund of a receipt at the counter and pay out approved refunds"),
+    "payments.counter.refund": N_(
+        "Ask for a refund of a receipt at the counter and pay out approved refunds"
+    ),
     "payments.refund": N_("Refund payments"),
     "payments.jobs": N_("Run the payment jobs (expiry, channel queries, notification retries)"),
     "payments.shift.open": N_("Open a cashier shift"),

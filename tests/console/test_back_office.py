@@ -381,7 +381,7 @@ def test_key_screens_render_their_labels(site, size):
     """Snapshot-style: at fixed sizes the key screens show their labels, and nothing raises."""
     _post_entries(site, 5)
     expected = {
-        "f2": ["Users", "Pending approvals"],
+        "f2": ["Alerts", "Pending approvals"],  # the dashboard's first panels (the counts are further down)
         "f3": ["Waiting for you", "All requests", "Request"],
         "f4": ["Accounts", "Journal", "Trial balance", "1001"],
         "f6": ["Who", "Action", "auth.login", "Record"],

@@ -299,3 +299,19 @@ def test_an_idle_session_locks_itself(sqlite_ctx):
             assert app.actor is None
 
     run(scenario())
+
+
+def test_escape_on_a_work_screen_goes_back_home(app_factory):
+    async def scenario() -> None:
+        app = app_factory()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            await log_in(app, pilot, "clerk", PASSWORD)
+            await pilot.press("f4")  # the ledger
+            await settle(app, pilot)
+            assert getattr(app.screen, "PLACE", None) == "ledger"
+            await pilot.press("escape")
+            await settle(app, pilot)
+            assert isinstance(app.screen, HomeScreen)
+
+    run(scenario())
