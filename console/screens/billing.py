@@ -145,7 +145,27 @@ class BillRunScreen(WorkScreen):
     def _bill_run(
         self, ctx: Context, period: str, community: uuid.UUID | None, dry_run: bool
     ) -> tuple[billing.BillRunResult, bool]:
-        return billing.bill_run(ctx, period, community_id=community, dry_run=dry_run), dry_run
+        # The run itself goes to a child process: 100,000 houses are seconds of Python, and in this thread they
+        # would hold the interpreter lock and make every key wait (the issue asks for input within 100 ms).
+        from textual.worker import get_current_worker
+
+        from console.widgets.jobs import JobRefused, context_spec, run_in_process, target_of
+
+        spec = context_spec(ctx)
+        if spec is None:  # a database another process cannot open (in-memory): run it here
+            return billing.bill_run(ctx, period, community_id=community, dry_run=dry_run), dry_run
+        worker = get_current_worker()
+        try:
+            result = run_in_process(
+                spec,
+                target_of(billing.bill_run),
+                (period,),
+                {"community_id": community, "dry_run": dry_run},
+                cancelled=lambda: worker.is_cancelled,
+            )
+        except JobRefused as refused:  # the service's own sentence, already translated
+            raise AnjuError(refused.message) from None
+        return result, dry_run
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "billrun" or event.state not in (

@@ -204,6 +204,10 @@ def test_bill_run_in_progress_shows_the_bar_and_refuses_a_second_start(estate, m
         return real(*args, **kwargs)
 
     monkeypatch.setattr(billing, "bill_run", slow)
+    # The held run must be this process's (a child process would not see the patch): run it in the thread.
+    import console.widgets.jobs as jobs
+
+    monkeypatch.setattr(jobs, "context_spec", lambda _ctx: None)
 
     async def scenario() -> None:
         app = make_app(ctx)
@@ -225,3 +229,37 @@ def test_bill_run_in_progress_shows_the_bar_and_refuses_a_second_start(estate, m
             assert not screen.running and screen.last.bills_created == 3
 
     run(scenario())
+
+
+def test_the_bill_run_works_in_a_child_process(estate, monkeypatch):
+    """The run's Python work must not hold this process's interpreter lock (keys must answer meanwhile)."""
+    import console.widgets.jobs as jobs
+
+    ctx, _community = estate
+    calls = []
+    real = jobs.run_in_process
+
+    def counting(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "run_in_process", counting)
+
+    async def scenario() -> None:
+        app = make_app(ctx)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            await log_in(app, pilot, "boss", PASSWORD)
+            await goto(app, pilot, "f10")
+            screen = app.screen
+            screen.query_one("#period", Input).value = "2026-11"
+            await pilot.press("ctrl+r")
+            for _ in range(200):
+                await pilot.pause(0.1)
+                if not screen.running:
+                    break
+            await settle(app, pilot)
+            assert not screen.running and screen.last.bills_created == 3
+
+    run(scenario())
+    assert calls and all(c.endswith("bill_run") for c in calls)
