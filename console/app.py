@@ -163,6 +163,7 @@ class AnjuApp(App[None]):
 
         self.actor = message.actor
         await self._replace_base_screen(HomeScreen(self.user_context()))
+        self.run_worker(_warm_up, thread=True, group="warm-up", exit_on_error=False)
 
     async def action_lock(self) -> None:
         """Forget the user and show the login screen, closing any dialog on top."""
@@ -290,3 +291,26 @@ def run_console(
         return Context(db=db, actor=Actor.system(), clock=clock, home=home)
 
     AnjuApp(ctx_factory, idle_lock_s=idle_lock_s).run()
+
+
+# The work screens behind the function keys: imported in the background once someone has logged in, so the first
+# F-key opens its screen without first loading its module and the models behind it (≈0.2-0.5 s).
+WARM_MODULES = (
+    "console.screens.approvals",
+    "console.screens.ledger",
+    "console.screens.audit",
+    "console.screens.users",
+    "console.screens.site",
+    "console.screens.payments",
+    "console.screens.billing",
+)
+
+
+def _warm_up() -> None:
+    import importlib
+
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            continue
