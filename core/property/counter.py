@@ -49,7 +49,7 @@ class Hit:
     community: str
     owner: str
     phone: str
-    matched: str  # what matched: code, owner, phone, id_number, receipt
+    matched: str  # what matched: code, owner, phone, id_number, receipt, plate
 
 
 def _communities(ctx: Context) -> dict[uuid.UUID, str]:
@@ -132,7 +132,7 @@ def receipt_by_no(ctx: Context, receipt_no: str) -> billing.ReceiptView:
 
 def search(ctx: Context, text: str, *, limit: int = HITS_MAX) -> list[Hit]:
     """Houses matching what the clerk typed: an ID number or mobile (exact, through the blind index), a
-    receipt number, a house code prefix ("3-2-12"), or an owner's name (exact)."""
+    receipt number, a house code prefix ("3-2-12"), a licence plate ("京A12345"), or an owner's name (exact)."""
     q = (text or "").strip()
     if not q:
         return []
@@ -152,7 +152,45 @@ def search(ctx: Context, text: str, *, limit: int = HITS_MAX) -> list[Hit]:
         return [_hit(ctx, ps.get_house(ctx, r.house_id), names, "receipt")]
     if _CODE_RE.match(q) and len(q) <= 60:
         return _code_hits(ctx, q, names, limit)
+    plate = _as_plate(q)
+    if plate is not None:
+        return _plate_hits(ctx, plate, names, limit)
     return _owner_hits(ctx, ps.search_owners(ctx, name=q, limit=limit), "owner", names)
+
+
+def _as_plate(text: str) -> str | None:
+    """The normalised plate if `text` is a mainland licence plate ("京A·12345", "粤b d12345"), else None."""
+    from core.property.parking.rules import parse_plate
+
+    if not text or not ("\u4e00" <= text[0] <= "\u9fff"):
+        return None
+    try:
+        return parse_plate(text).number
+    except ValidationError:
+        return None
+
+
+def _plate_hits(ctx: Context, plate: str, names: dict[uuid.UUID, str], limit: int) -> list[Hit]:
+    """The houses of the owners of the registered vehicles with this plate (the house the vehicle is
+    registered to first, else every house of its owner)."""
+    from core.property.parking.models import Vehicle
+
+    with ctx.read(ps.PERM_VIEW) as s:
+        vehicles = s.execute(
+            select(Vehicle.owner_id, Vehicle.house_id)
+            .where(Vehicle.plate == plate, Vehicle.active)
+            .order_by(Vehicle.created_at)
+            .limit(max(1, min(limit, HITS_MAX)))
+        ).all()
+    hits: list[Hit] = []
+    for owner_id, house_id in vehicles:
+        owner = ps.get_owner(ctx, owner_id)
+        houses = [ps.get_house(ctx, house_id)] if house_id else ps.houses_of_owner(ctx, owner_id)
+        for h in houses:
+            hits.append(
+                Hit(h.id, h.code, names.get(h.community_id, ""), owner.name, owner.phone or "", "plate")
+            )
+    return hits[:HITS_MAX]
 
 
 @dataclass(frozen=True)
