@@ -1331,8 +1331,9 @@ def settle_payment_in(
 ) -> ReceiptView:
     """Settle a house's bills with money received and issue the receipt (收据), inside the caller's transaction.
 
-    Oldest lines first (or only those of `bill_ids`), partial payment allowed; with `collect_late_fee` the late
-    fees of the lines being paid come first. What is left goes to the house's prepaid account. Idempotent on
+    Oldest lines first (or only those of `bill_ids`), partial payment allowed; with `collect_late_fee` a line's
+    late fee is collected together with the payment that settles the whole line (never for a line the payment
+    does not clear, which keeps accruing on what it still owes: so no day of late fee is ever charged twice). What is left goes to the house's prepaid account. Idempotent on
     `reference`: the same payment again returns the same receipt; other content under it is a Conflict.
     """
     record = _check_record(record)
@@ -1363,13 +1364,10 @@ def settle_payment_in(
     on = today(ctx.clock)
     late_total = 0
     if collect_late_fee:
-        late_total = sum(_line_late_fees(s, lines, _items_by_code(s, house.community_id), on).values())
-        if late_total > record.amount_fen:
-            raise ValidationError(
-                N_("The payment does not cover the late fees ({late})."),
-                field="amount_fen",
-                late=format_fen(late_total),
-            )
+        fees = _line_late_fees(s, lines, _items_by_code(s, house.community_id), on)
+        late_total = rules.late_fees_collected(
+            record.amount_fen, [(fees.get(ln.id, 0), ln.outstanding_fen) for ln in lines]
+        )
     parts, left = rules.settle_oldest_first(
         record.amount_fen - late_total, [ln.outstanding_fen for ln in lines]
     )

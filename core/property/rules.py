@@ -276,6 +276,21 @@ def late_fee(
     return fee if cap_fen is None else min(fee, cap_fen)
 
 
+def late_fees_collected(amount_fen: int, lines: Sequence[tuple[int, int]]) -> int:
+    """The late fees a payment of `amount_fen` collects over (late fee, outstanding) lines, oldest first: a
+    line's fee only together with the whole line, stopping at the first line the payment cannot clear (that
+    line and the later ones keep their fees, to be collected with the payment that settles them)."""
+    collected = 0
+    left = amount_fen
+    for fee, outstanding in lines:
+        need = fee + outstanding
+        if left < need:
+            break
+        collected += fee
+        left -= need
+    return collected
+
+
 def ageing_bucket(days_overdue: int) -> str:
     """The arrears ageing bucket (账龄) of a charge overdue by `days_overdue` days."""
     for lo, hi, label in AGEING_BUCKETS:

@@ -4,6 +4,7 @@ known answers, on SQLite and PostgreSQL, ending with the ledger verifying."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from core.context import Actor
 from core.errors import Conflict, PermissionDenied, StateError, ValidationError
 from core.ledger import services as ledger
 from core.ledger.verify import verify
-from core.property import billing
+from core.property import billing, rules
 from core.property import services as ps
 from core.property.models import Bill, BillLine
 from core.sync.models import OutboxEvent
@@ -539,3 +540,42 @@ def test_one_run_mixes_cycles_uses_and_move_ins_and_reruns_only_bill_the_new(ctx
         "2027-02", 4, 5, 3 * 22375 + 12500 + 5000
     )
     _ledger_ok(ctx)
+
+
+def test_a_late_fee_is_collected_only_with_the_payment_that_clears_its_line(ctx, clock):
+    """No day of late fee is charged twice: a payment that does not clear a line leaves that line's late fee to
+    the payment that does (it keeps accruing on what is still owed), and lines it does not reach pay none."""
+    c, (h, *_) = small_community(ctx, houses=1)
+    property_fee(ctx, c.id, late_daily_rate="0.0003", late_grace_days=10)
+    for period in ("2026-09", "2026-10"):
+        billing.bill_run(ctx, period)
+    clock.set(clock.now().replace(year=2026, month=12, day=4))
+    fees = sorted(billing.late_fees(ctx, h.id).values())  # September's line and October's
+    assert fees == [60, 269]  # due 10-15 and 11-15, grace 10 days
+    # Enough for September's line and its fee and a part of October's: October's fee is not collected now.
+    first = billing.pay_at_counter(ctx, h.id, 22375 + 269 + 10000, collect_late_fee=True)
+    assert [(ln.item_name, ln.amount_fen) for ln in first.lines] == [
+        ("物业费", 22375),
+        ("物业费", 10000),
+        ("违约金", 269),
+    ]
+    # Too little to clear even the oldest line: all of it goes to that line, no late fee at all.
+    second = billing.pay_at_counter(ctx, h.id, 100, collect_late_fee=True)
+    assert [(ln.item_name, ln.amount_fen) for ln in second.lines] == [("物业费", 100)]
+    # October's line is cleared later: its late fee on what it still owed is collected once, with it.
+    owed = billing.outstanding(ctx, h.id)[0].outstanding_fen
+    late = billing.late_fees(ctx, h.id)
+    assert owed == 22375 - 10000 - 100 and list(late.values()) == [rules.late_fee(
+        owed, date(2026, 11, 15), date(2026, 12, 4), Decimal("0.0003"), 10)]  # fmt: skip
+    last = billing.pay_at_counter(ctx, h.id, owed + sum(late.values()), collect_late_fee=True)
+    assert last.lines[-1].amount_fen == sum(late.values()) and billing.outstanding(ctx, h.id) == []
+    assert _balance(ctx, "6301.latefee") == 269 + sum(late.values())
+    _ledger_ok(ctx)
+
+
+def test_late_fees_collected_rule():
+    assert rules.late_fees_collected(1000, []) == 0
+    assert rules.late_fees_collected(1000, [(10, 990)]) == 10  # exactly clears the line and its fee
+    assert rules.late_fees_collected(999, [(10, 990)]) == 0  # one fen short: the fee waits for the line
+    assert rules.late_fees_collected(5000, [(10, 990), (20, 980), (30, 5000)]) == 30  # stops at the third
+    assert rules.late_fees_collected(5000, [(0, 100), (50, 4850)]) == 50
