@@ -295,6 +295,15 @@ def get_shift(ctx: Context, shift_no: str) -> ShiftView:
         return _view(row)
 
 
+def open_shift_of(ctx: Context, cashier: str) -> ShiftView | None:
+    """The cashier's open shift whatever day it was opened (a shift may run past midnight), or None."""
+    with ctx.read("payments.view") as s:
+        row = s.execute(
+            select(PayShift).where(PayShift.cashier == cashier, PayShift.status == OPEN)
+        ).scalar_one_or_none()
+        return _view(row) if row is not None else None
+
+
 def list_shifts(ctx: Context, day: date | None = None, limit: int = 200) -> list[ShiftView]:
     with ctx.read("payments.view") as s:
         stmt = select(PayShift).order_by(PayShift.opened_at).limit(max(1, min(limit, 1000)))

@@ -14,7 +14,6 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from core.clock import today
 from core.context import Context
 from core.errors import NotFound, StateError, ValidationError
 from core.i18n import N_
@@ -314,10 +313,8 @@ def cancel_qr_payment(ctx: Context, key: str, *, channels=None) -> payments.Orde
 
 
 def my_open_shift(ctx: Context) -> shifts.ShiftView | None:
-    for s in reversed(shifts.list_shifts(ctx, today(ctx.clock))):
-        if s.cashier == ctx.actor.username[:64] and s.status == shifts.OPEN:
-            return s
-    return None
+    """The clerk's open shift, also one opened yesterday and still running past midnight."""
+    return shifts.open_shift_of(ctx, ctx.actor.username[:64])
 
 
 def _granted(ctx: Context, *permissions: str) -> Context:

@@ -283,3 +283,15 @@ def test_settings_saved_in_the_site_directory_and_language_applied_at_start(qtbo
         desktop_settings.save(ctx, desktop_settings.DesktopSettings(paper="B5"))
     (ctx.home.root / desktop_settings.FILENAME).write_text("{not json", encoding="utf-8")
     assert desktop_settings.load(ctx).paper == "A5"  # a broken file never stops the counter
+
+
+def test_a_shift_running_past_midnight_still_voids_its_own_receipts(qtbot, site):
+    ctx, data = site
+    _w, counter = window(qtbot, ctx)
+    counter.open_shift("100.00")
+    house = data["houses"][0].id
+    r = cash_payment(counter.ctx, house)
+    ctx.clock.advance(days=1)  # the late shift is still open the next business day
+    shift = svc.my_open_shift(counter.ctx)
+    assert shift is not None and shift.status == "OPEN"
+    assert svc.void_receipt(counter.ctx, r.receipt.id, "录错").status == "voided"
