@@ -140,7 +140,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.who = QLabel()
         self.statusBar().addWidget(self.who)
-        self.sync = SyncIndicator(self.tasks, self)
+        # Its own task runner: the minutely status refresh must not flash the window's busy bar.
+        self.sync = SyncIndicator(Tasks(self), self)
         self.statusBar().addPermanentWidget(self.sync.label)
         self.setCentralWidget(self.stack)
         self.resize(1200, 760)

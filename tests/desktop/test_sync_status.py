@@ -56,12 +56,12 @@ def test_sync_line_by_permission_and_a_failed_round_explained(qtbot, site):
     w, _counter = window(qtbot, ctx, user="boss.li")
     idle(qtbot, w)
     label = w.sync.label
-    assert label.isVisibleTo(w) and label.text()  # e.g. "同步：本站点尚未在中心登记"
+    qtbot.waitUntil(lambda: label.text() != "", timeout=10_000)  # read off the UI thread
+    assert label.isVisibleTo(w) and w.tasks.running == 0  # e.g. "同步：本站点尚未在中心登记"; no busy bar
     names = [a.text() for a in w.actions()]
     assert any("Sync" in n or "同步" in n for n in names)
     w.sync.sync_now()  # this test site is not enrolled: the round fails with a message, not a traceback
     qtbot.waitUntil(lambda: not w.sync.running, timeout=10_000)
-    idle(qtbot, w)
     assert "sync enroll" in label.text() and "Traceback" not in label.text()  # says what to do
     assert sync.status(ctx).last_round is None  # an unenrolled site records no round
 
