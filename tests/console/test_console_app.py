@@ -280,17 +280,19 @@ def test_an_idle_session_locks_itself(sqlite_ctx):
         return Context(db=sqlite_ctx.db, actor=Actor.system(), clock=sqlite_ctx.clock, home=sqlite_ctx.home)
 
     async def scenario() -> None:
-        app = AnjuApp(ctx_factory, idle_lock_s=3.0)
+        # 6 s: long enough that logging in and loading the dashboard on a loaded machine does not reach it.
+        app = AnjuApp(ctx_factory, idle_lock_s=6.0)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(app, pilot)
             await log_in(app, pilot, "clerk", PASSWORD)
+            await pilot.press("down")
             await settle(app, pilot)
             assert isinstance(app.screen, HomeScreen)
-            for _ in range(4):  # keys keep it open past the idle time
-                await pilot.pause(0.3)
+            for _ in range(9):  # keys keep it open past the idle time
+                await pilot.pause(0.8)
                 await pilot.press("down")
             assert isinstance(app.screen, HomeScreen)
-            for _ in range(40):  # then, left alone, it locks (polled: a loaded machine is slow to get there)
+            for _ in range(80):  # then, left alone, it locks (polled: a loaded machine is slow to get there)
                 await pilot.pause(0.25)
                 if isinstance(app.screen, LoginScreen):
                     break
