@@ -318,11 +318,19 @@ def push(ctx: Context, client: HubClient, acked: int, progress: Progress | None 
                 ahead.cancel()
                 raise
             pushed += answer.get("applied", 0)
-            acked, prev = new_acked, batch[-1][1]
-            _remember_acked(ctx, acked)
+            if new_acked == batch[-1][0]:
+                acked, prev = new_acked, batch[-1][1]
+                _remember_acked(ctx, acked)
+                batch = ahead.result()
+            else:  # the hub already held more than this batch: go on from its mark, naming the event there
+                ahead.cancel()
+                acked = new_acked
+                _remember_acked(ctx, acked)
+                with ctx.read() as s:
+                    prev = _event_id_at(s, acked)
+                batch = _read_batch(ctx, acked + 1)
             if progress:
                 progress("push", min(pushed, total), total)
-            batch = ahead.result() if new_acked == batch[-1][0] else _read_batch(ctx, acked + 1)
     return pushed, acked
 
 

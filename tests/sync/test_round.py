@@ -308,3 +308,26 @@ def test_text_with_tabs_newlines_and_backslashes_arrives_unchanged(hub, site):
         )
     assert held == local
     assert tricky in descriptions
+
+
+def test_a_push_from_a_stale_mark_goes_on_from_the_hubs(hub, site, monkeypatch):
+    """A site that starts pushing below what the hub holds (its own mark was not saved) is told the hub's mark
+    and goes on from there, naming the event at that mark — not refused as a regression."""
+    from core.sync.client import push
+
+    open_books(site.ctx)
+    post_entries(site.ctx, 30, random.Random(3))
+    first = run_round(site.ctx, backup=False)
+    post_entries(site.ctx, 20, random.Random(4))
+    monkeypatch.setattr(p, "BATCH_EVENTS_MAX", 2)  # the first batch (seq 1-2) is wholly old at the hub
+    _, client = _client(site.ctx, None)
+    try:
+        pushed, acked = push(site.ctx, client, 0)
+    finally:
+        client.close()
+    with site.ctx.read() as s:
+        from core.sync.client import _local_max
+
+        assert acked == _local_max(s) > first.acked_seq
+    assert pushed == acked - first.acked_seq
+    assert_consistent(hub, site)
