@@ -11,10 +11,20 @@ from core.context import Context
 
 
 def application() -> QApplication:
-    """The QApplication with the bundled CJK font, so Chinese renders anywhere (offscreen too)."""
+    """The QApplication with the bundled CJK font, so Chinese renders anywhere (offscreen too), and garbage
+    collected on the GUI thread only (desktop/collector.py: a collection in a pool thread could destroy Qt objects
+    there and crash the app)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     install_font()
+    from desktop.collector import MainThreadGC
+
+    if not _COLLECTOR:
+        _COLLECTOR.append(MainThreadGC(app))
+    _COLLECTOR[0].install()
     return app
+
+
+_COLLECTOR: list = []
 
 
 _FAMILY: list[str] = []

@@ -6,6 +6,8 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import gc
+
 import pytest
 
 from core.payments import services as payments
@@ -42,3 +44,13 @@ def site(sqlite_ctx):
     application()
     load_modules()
     return sqlite_ctx, build_site(sqlite_ctx)
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread():
+    """The app collects garbage on the GUI thread only (desktop/collector.py). Between tests: collect what this test
+    left (its windows and dialogs) here, on the main thread, and give the tests that follow in this worker
+    (not Qt ones) the automatic collector back; the next desktop test's application() switches it off again."""
+    yield
+    gc.collect()
+    gc.enable()
