@@ -8,7 +8,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from core.errors import AnjuError
 from core.i18n import _
@@ -115,3 +115,20 @@ def busy_bar(parent: QWidget | None = None) -> QProgressBar:
     bar.setTextVisible(False)
     bar.hide()
     return bar
+
+
+def confirm_buttons(
+    on_confirm: Callable[[], Any], on_cancel: Callable[[], Any]
+) -> tuple[QPushButton, QHBoxLayout]:
+    """The counter dialogs' button row: Cancel (Esc) and the default Confirm (Enter), right-aligned."""
+    confirm = QPushButton(_("Confirm (Enter)"))
+    confirm.setObjectName("confirm")
+    confirm.setDefault(True)
+    confirm.clicked.connect(on_confirm)
+    cancel = QPushButton(_("Cancel (Esc)"))
+    cancel.clicked.connect(on_cancel)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(cancel)
+    row.addWidget(confirm)
+    return confirm, row

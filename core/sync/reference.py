@@ -111,6 +111,7 @@ def _apply_role(uow: UnitOfWork, key: str, payload: dict[str, Any]) -> None:
 
     s = uow.session
     role = s.get(Role, key)
+    _check_role(key, payload)
     patterns = sorted(set(payload.get("permissions", [])))
     if role is None:
         role = Role(
@@ -128,12 +129,11 @@ def _apply_role(uow: UnitOfWork, key: str, payload: dict[str, Any]) -> None:
 
 def _apply_user(uow: UnitOfWork, key: str, payload: dict[str, Any]) -> None:
     """A user account the hub owns: display name, password hash, status and roles (no personal data)."""
-    from core.security.models import USER_STATUSES, Role, User, UserRole
+    from core.security.models import Role, User, UserRole
 
     s = uow.session
+    _check_user(key, payload)  # the same check the hub ran before publishing it
     status = payload.get("status", "active")
-    if status not in USER_STATUSES or not payload.get("password_hash"):
-        raise IntegrityProblem(N_("The hub sent an invalid user account {user}."), user=key)
     user = s.execute(select(User).where(User.username == key)).scalar_one_or_none()
     if user is None:
         user = User(

@@ -12,11 +12,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -29,7 +27,7 @@ from core.property import counter
 from core.property.activities import services as activities
 from core.property.complaints import services as complaints
 from core.property.repairs import services as repairs
-from desktop.qt import RIGHT, ErrorLabel, Tasks, error_text, money
+from desktop.qt import RIGHT, ErrorLabel, Tasks, confirm_buttons, error_text, money
 
 COMPLAINT_CATEGORIES = {
     "service": N_("Service"),
@@ -57,16 +55,7 @@ class FormDialog(QDialog):
         self.field_labels: dict[str, str] = {}
         self.error = ErrorLabel()
         self.error.setObjectName("form_error")
-        self.confirm = QPushButton(_("Confirm (Enter)"))
-        self.confirm.setObjectName("confirm")
-        self.confirm.setDefault(True)
-        self.confirm.clicked.connect(self.submit)
-        cancel = QPushButton(_("Cancel (Esc)"))
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.confirm)
+        self.confirm, buttons = confirm_buttons(self.submit, self.reject)
         self.layout_ = QVBoxLayout(self)
         self.layout_.addLayout(self.form)
         self.layout_.addWidget(self.error)

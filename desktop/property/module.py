@@ -59,7 +59,7 @@ from desktop.property.labels import (
     SPACE_STATUS,
     label,
 )
-from desktop.qt import RIGHT, ErrorLabel, Tasks, error_text, money
+from desktop.qt import RIGHT, ErrorLabel, Tasks, confirm_buttons, error_text, money
 from desktop.shell import register_module
 
 SEARCH_DEBOUNCE_MS = 250
@@ -251,16 +251,7 @@ class PayDialog(QDialog):
         form.addRow(_("Change"), self.change)
         self.reference_label = QLabel(_("Terminal / transfer reference"))
         form.addRow(self.reference_label, self.reference)
-        self.confirm = QPushButton(_("Confirm (Enter)"))
-        self.confirm.setObjectName("confirm")
-        self.confirm.setDefault(True)
-        self.confirm.clicked.connect(self.submit)
-        cancel = QPushButton(_("Cancel (Esc)"))
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.confirm)
+        self.confirm, buttons = confirm_buttons(self.submit, self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
