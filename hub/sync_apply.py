@@ -38,6 +38,7 @@ from core.sync.models import (
 )
 from core.sync.protocol import SyncRefused, WireEvent
 from core.sync.reference import validate_item
+from hub import sync_conflicts as conflicts
 
 REFERENCE_COUNTER = "hub_reference"
 SITE_NAME_LEN_MAX = 100
@@ -442,6 +443,10 @@ class HubSync:
                     .where(_SITES.c.site_id == site_id)
                     .values(clock_skew_s=skew_s, **({"last_push_at": uow.now} if applied else {}))
                 )
+        except BatchHeld as held:
+            raise _held_refusal(
+                conflicts.record_conflicts(self._ctx(), site_id, held.found), held.found
+            ) from None
         except SyncRefused as err:
             if err.code == p.REGRESSION:
                 self._record_regression(site_id, err)
@@ -543,6 +548,31 @@ class HubSync:
                 N_("This message was already received (replayed nonce)."), code=p.REPLAYED
             ) from None
         return {"stored": True}
+
+
+class BatchHeld(Exception):
+    """Raised inside a batch's transaction (rolling it back) when it brings records the hub holds otherwise."""
+
+    def __init__(self, found: list[conflicts.Found]) -> None:
+        super().__init__(f"{len(found)} conflict(s)")
+        self.found = found
+
+
+def _held_refusal(ids: list[int], found: list[conflicts.Found]) -> SyncRefused:
+    first = found[0]
+    return SyncRefused(
+        N_(
+            "The batch is held: event {seq} ({type}) brings {record}, which the hub already holds with other "
+            "content. Nothing of the batch was applied. Sync conflict {conflicts} waits for the hub operator "
+            "('anju hub sync-conflicts list', then 'resolve'); the push goes on once it is decided."
+        ),
+        code=p.CONFLICT,
+        seq=first.site_seq,
+        type=first.event_type,
+        record=f"{first.record_kind} {first.record_key}",
+        conflicts=", ".join(str(i) for i in ids),
+        count=len(ids),
+    )
 
 
 def _parse_batch(msg: dict) -> tuple[list[WireEvent], int, int, str | None]:
@@ -682,8 +712,15 @@ def _apply_batch(
     for e in held_events:
         if (e.type, e.schema_version) in _HANDLERS:
             by_handler.setdefault((e.type, e.schema_version), []).append(e)
-    for handler_key, group in by_handler.items():
-        _HANDLERS[handler_key](s, site_id, group)
+    batch = conflicts.begin_batch(s, site_id)
+    try:
+        for handler_key, group in by_handler.items():
+            _HANDLERS[handler_key](s, site_id, group)
+    finally:
+        conflicts.end_batch(s)
+    if batch.found:  # every conflict of the batch, not only the first; the caller records them
+        raise BatchHeld(batch.found)
+    conflicts.mark_applied(s, batch, now)
     done = s.execute(
         update(_SITES)
         .where(_SITES.c.site_id == site_id, _SITES.c.acked_seq == acked)

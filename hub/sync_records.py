@@ -1,7 +1,8 @@
 """Typed records the hub keeps from the events sites push: payments, refunds, property receipts and their voids,
 bill runs. Each handler runs inside the batch's transaction (hub/sync_apply.py) and writes plain rows keyed by
 the site and the site's own document number; a malformed event refuses the whole batch, so a record is either
-complete at the hub or the batch is sent again.
+complete at the hub or the batch is sent again. A number the hub already holds with other content (a site
+restored from a backup reissuing it) holds the batch for an operator's decision (hub/sync_conflicts.py).
 
 Records are append-only: a void or a refund is its own row, never an update of an earlier one, so the order in
 which a batch's event types are applied does not matter. Centre-level reads (`centre_collections`) combine them.
@@ -25,6 +26,7 @@ from core.sync import protocol as p
 from core.sync.models import HubBillRun, HubPayment, HubReceipt, HubReceiptVoid, HubRefund, HubSite
 from core.sync.protocol import SyncRefused
 from hub.sync_apply import HeldEvent, _write_rows, register_hub_handler
+from hub.sync_conflicts import place_rows
 
 _PAYMENTS = HubPayment.__table__
 _REFUNDS = HubRefund.__table__
@@ -63,8 +65,10 @@ def _rows_of(
     events: list[HeldEvent],
     row: Callable[[HeldEvent], tuple],
 ) -> None:
+    """Validate and write one record per event; the record's key is the column after site_id. A key the hub
+    already holds is never overwritten: see hub/sync_conflicts.place_rows."""
     binds = [binder(session, table.c[name]) for name in columns]
-    rows = []
+    pending = []
     for event in events:
         try:
             if not isinstance(event.data, dict):
@@ -77,8 +81,8 @@ def _rows_of(
                 seq=event.site_seq,
                 type=event.type,
             ) from None
-        rows.append(tuple(bind(v) for bind, v in zip(binds, values, strict=True)))
-    _write_rows(session, table, columns, rows)
+        pending.append((event, values, tuple(bind(v) for bind, v in zip(binds, values, strict=True))))
+    _write_rows(session, table, columns, place_rows(session, table, columns, columns[1], pending))
 
 
 def _apply_payments(session: Session, site_id: uuid.UUID, events: list[HeldEvent]) -> None:

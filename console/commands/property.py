@@ -240,6 +240,22 @@ def deposits_pay_refund_cmd(site: Site, refund_id: uuid.UUID, as_json: bool) -> 
     )
 
 
+@deposits_group.command("cancel-refund")
+@click.argument("refund_id", type=click.UUID)
+@click.option("--reason", required=True, help="Why it is cancelled (recorded).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def deposits_cancel_refund_cmd(site: Site, refund_id: uuid.UUID, reason: str, as_json: bool) -> None:
+    """Cancel an approved deposit refund not paid out (e.g. the hub refused it); its amount is held again."""
+    from core.property import deposits
+
+    rf = deposits.cancel_refund(site.context(), refund_id, reason)
+    if as_json:
+        echo_json(rf.to_dict())
+        return
+    click.echo(_("Refund {id} cancelled; its amount is held in the deposit again.").format(id=rf.id))
+
+
 @deposits_group.command("deduct")
 @click.argument("deposit_id")
 @click.option("--amount", required=True, help="Amount in yuan kept from the deposit.")

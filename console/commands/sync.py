@@ -139,14 +139,14 @@ def recover_cmd(site: Site, as_json: bool) -> None:
 # ----------------------------------------------------------------------------------------------- the hub side
 
 
-def _hub_context(site: Site, db_url: str | None):
+def _hub_context(site: Site, db_url: str | None, actor_name: str = "cli:hub"):
     from core.clock import SystemClock
     from core.context import Actor, Context
     from core.db.engine import Database
 
     if db_url is None:
         return site.context()
-    return Context(db=Database(db_url), actor=Actor.system("cli:hub"), clock=SystemClock(), home=site.home)
+    return Context(db=Database(db_url), actor=Actor.system(actor_name), clock=SystemClock(), home=site.home)
 
 
 _db_option = click.option(
@@ -255,4 +255,84 @@ def add_hub_commands(hub: click.Group) -> None:
                 refunded=format_fen(sum(r.refunded_fen for r in rows)),
                 net=format_fen(sum(r.net_fen for r in rows)),
             )
+        )
+
+    @hub.group("sync-conflicts")
+    def sync_conflicts() -> None:
+        """Batches held at the hub: a site's record that the hub already holds with other content."""
+
+    @sync_conflicts.command("list")
+    @click.option("--status", type=click.Choice(["open", "resolved", "applied"]), default=None)
+    @click.option("--site", "site_name", default=None, help="One site (name or id).")
+    @_db_option
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    def conflicts_list(
+        site: Site, status: str | None, site_name: str | None, db_url: str | None, as_json: bool
+    ) -> None:
+        """Each conflict with the event that brought it and the hub's and the site's versions."""
+        from hub.sync_conflicts import STATUS_LABELS, list_conflicts
+
+        rows = list_conflicts(_hub_context(site, db_url), status=status, site=site_name)
+        if as_json:
+            echo_json([r.to_dict() for r in rows])
+            return
+        if not rows:
+            click.echo(_("No sync conflicts."))
+            return
+        for r in rows:
+            click.echo(
+                _("Conflict {id}: site {site}, event {seq} ({type}) {event_id}: {record} — {status}").format(
+                    id=r.id,
+                    site=r.site,
+                    seq=r.site_seq,
+                    type=r.event_type,
+                    event_id=r.event_id,
+                    record=f"{r.record_kind} {r.record_key}",
+                    status=_(STATUS_LABELS[r.status]),
+                )
+            )
+            for name in r.differs:
+                click.echo(
+                    "  "
+                    + _("{field}: hub {hub} / site {site}").format(
+                        field=name, hub=r.hub_version.get(name), site=r.site_version.get(name)
+                    )
+                )
+            if r.decision:
+                click.echo(
+                    "  "
+                    + _("Decided by {who} at {at}: keep the {keep} version. {reason}").format(
+                        who=r.decided_by,
+                        at=r.decided_at.isoformat(timespec="seconds") if r.decided_at else "",
+                        keep=r.decision,
+                        reason=r.reason,
+                    )
+                )
+
+    @sync_conflicts.command("resolve")
+    @click.argument("conflict_id")
+    @click.option("--keep", required=True, type=click.Choice(["hub", "site"]), help="Which version stays.")
+    @click.option("--reason", required=True, help="Why (recorded with the decision).")
+    @_db_option
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    def conflicts_resolve(
+        site: Site, conflict_id: str, keep: str, reason: str, db_url: str | None, as_json: bool
+    ) -> None:
+        """Decide a conflict; the site's next push applies the decision and goes on."""
+        import getpass
+
+        from hub.sync_conflicts import resolve_conflict
+
+        view = resolve_conflict(
+            _hub_context(site, db_url, f"cli:{getpass.getuser()}"), conflict_id, keep, reason
+        )
+        if as_json:
+            echo_json(view.to_dict())
+            return
+        click.echo(
+            _(
+                "Conflict {id} decided: keep the {keep} version of {record}. The site's next sync applies it."
+            ).format(id=view.id, keep=keep, record=f"{view.record_kind} {view.record_key}")
         )

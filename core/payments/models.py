@@ -306,3 +306,25 @@ class PayDailyClose(Base):
     totals: Mapped[dict[str, Any]] = mapped_column(JSONType)
     closed_by: Mapped[str] = mapped_column(String(64))
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PayCashMovement(Base):
+    """班次现金收付 — cash paid out of (or into) a cashier's drawer outside a payment order, e.g. a deposit
+    refunded in cash at the counter; it belongs to the cashier's open shift and moves its expected cash."""
+
+    __tablename__ = "pay_cash_movements"
+    __table_args__ = (
+        CheckConstraint("amount_fen <> 0", name="amount_not_zero"),
+        # One movement per business document: paying the same refund out twice is impossible.
+        UniqueConstraint("doc_type", "doc_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    shift_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pay_shifts.id"), index=True)
+    cashier: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)  # > 0 into the drawer, < 0 paid out
+    doc_type: Mapped[str] = mapped_column(String(40))
+    doc_id: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(String(200))
+    business_date: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

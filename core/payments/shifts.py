@@ -1,5 +1,6 @@
 """Cashier shifts (班次) and the site's daily close (日结): a shift opens with a float, every counter payment
-and cash refund belongs to the open shift of its cashier, and it closes with cash counted by denomination
+and cash refund — also cash paid out outside a payment order, such as a deposit refunded in cash
+(`pay_out_cash_in`) — belongs to the open shift of its cashier, and it closes with cash counted by denomination
 against what is expected; a difference (长款/短款) needs a reason and a supervisor's approval
 (workflow process "payments.shift_difference") before it is booked and the shift is closed.
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from core.clock import business_date
 from core.context import Actor, Context
@@ -21,7 +23,7 @@ from core.i18n import N_
 from core.ids import new_id
 from core.ledger.services import EntrySpec, post_in
 from core.payments import rules
-from core.payments.models import PayDailyClose, PayOrder, PayRefund, PayShift
+from core.payments.models import PayCashMovement, PayDailyClose, PayOrder, PayRefund, PayShift
 from core.uow import UnitOfWork
 from core.workflow import services as workflow
 
@@ -79,6 +81,37 @@ def open_shift_id_in(uow: UnitOfWork, cashier: str) -> uuid.UUID:
     return sid
 
 
+def pay_out_cash_in(
+    uow: UnitOfWork, amount_fen: int, doc_type: str, doc_id: str, description: str
+) -> uuid.UUID:
+    """Record cash the acting clerk pays out of the drawer outside a payment order (a deposit refunded in
+    cash), in the caller's transaction: it belongs to the clerk's open shift and lowers its expected cash.
+    StateError if the clerk has no open shift (as for a counter payment); one movement per document."""
+    assert isinstance(amount_fen, int) and amount_fen > 0, "a payout is a positive amount"
+    cashier = uow.ctx.actor.username[:64]
+    sid = uow.session.execute(
+        select(PayShift.id).where(PayShift.cashier == cashier, PayShift.status == OPEN)
+    ).scalar_one_or_none()
+    if sid is None:
+        raise StateError(N_("Open a shift before paying out cash at the counter."), code="no_open_shift")
+    movement_id = new_id()
+    uow.session.add(
+        PayCashMovement(
+            id=movement_id,
+            shift_id=sid,
+            cashier=cashier,
+            amount_fen=-amount_fen,
+            doc_type=doc_type[:40],
+            doc_id=doc_id[:80],
+            description=description[:200],
+            business_date=business_date(uow.now),
+            created_at=uow.now,
+        )
+    )
+    uow.session.flush()
+    return movement_id
+
+
 def open_shift(ctx: Context, float_fen: int) -> ShiftView:
     """Open a shift for the acting cashier with a cash float (备用金)."""
     if isinstance(float_fen, bool) or not isinstance(float_fen, int) or not 0 <= float_fen <= FLOAT_FEN_MAX:
@@ -115,10 +148,24 @@ def open_shift(ctx: Context, float_fen: int) -> ShiftView:
         raise Conflict(N_("You already have an open shift."), code="shift_open") from None
 
 
+def expected_cash(ctx: Context, shift_id: uuid.UUID) -> dict[str, int]:
+    """What the shift should hold by channel, exactly as closing it will decide (float, cash taken, cash
+    refunded, cash paid out outside payment orders) — for a close dialog to show before the count."""
+    with ctx.read("payments.view") as s:
+        shift = s.get(PayShift, shift_id)
+        if shift is None:
+            raise NotFound(N_("There is no shift {shift}."), shift=str(shift_id))
+        return _expected(s, shift)
+
+
 def _expected_in(uow: UnitOfWork, shift: PayShift) -> dict[str, int]:
-    """What should be there, by channel: the cash float plus cash taken less cash refunded; other channels'
-    takings (POS slips, transfer references) as recorded."""
-    s = uow.session
+    return _expected(uow.session, shift)
+
+
+def _expected(s: Session, shift: PayShift) -> dict[str, int]:
+    """What should be there, by channel: the cash float plus cash taken less cash refunded and less cash paid
+    out outside payment orders (deposit refunds); other channels' takings (POS slips, transfer references) as
+    recorded."""
     paid = s.execute(
         select(PayOrder.channel, func.sum(PayOrder.amount_fen))
         .where(PayOrder.shift_id == shift.id)
@@ -129,9 +176,14 @@ def _expected_in(uow: UnitOfWork, shift: PayShift) -> dict[str, int]:
         .where(PayRefund.shift_id == shift.id, PayRefund.status == rules.SUCCESS)
         .group_by(PayRefund.channel)
     ).all()
+    moved = s.execute(
+        select(func.coalesce(func.sum(PayCashMovement.amount_fen), 0)).where(
+            PayCashMovement.shift_id == shift.id
+        )
+    ).scalar_one()
     rows = [(ch, int(v)) for ch, v in paid] + [(ch, -int(v)) for ch, v in refunded]
     expected = rules.sum_by(rows)
-    expected["cash"] = expected.get("cash", 0) + shift.float_fen
+    expected["cash"] = expected.get("cash", 0) + shift.float_fen + int(moved)
     return dict(sorted(expected.items()))
 
 
@@ -351,6 +403,13 @@ def daily_close(ctx: Context, day: date) -> dict[str, Any]:
             )
         for ch, n, amount in refunded:
             channels.setdefault(ch, {}).update(refunds=int(n), refunded_fen=int(amount or 0))
+        paid_out = s.execute(
+            select(func.count(), func.coalesce(func.sum(-PayCashMovement.amount_fen), 0)).where(
+                PayCashMovement.business_date == day
+            )
+        ).one()
+        if paid_out[0]:  # cash paid out outside payment orders (deposit refunds)
+            channels.setdefault("cash", {}).update(payouts=int(paid_out[0]), paid_out_fen=int(paid_out[1]))
         totals = {
             "date": day.isoformat(),
             "channels": dict(sorted(channels.items())),

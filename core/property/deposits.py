@@ -11,6 +11,7 @@ compare-and-set, so two requests can never together give back more than was paid
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import today
 from core.context import Actor, Context
-from core.errors import NotFound, StateError, ValidationError
+from core.errors import AnjuError, NotFound, StateError, ValidationError
 from core.i18n import N_
 from core.ids import new_id
 from core.ledger import services as ledger
@@ -530,12 +531,28 @@ def pay_refund(ctx: Context, refund_id: uuid.UUID, *, channels=None) -> DepositR
             N_("This deposit refund is {status}; only an approved refund is paid out."), status=view.status
         )
     if view.method == "cash":
+        from core.payments import shifts
+
         with ctx.uow(PERM_REFUND) as uow:
+            # The cash leaves the clerk's drawer: it belongs to the clerk's open shift (refused without one).
+            shifts.pay_out_cash_in(
+                uow, view.amount_fen, "prop_deposit_refund", str(view.id), f"押金退还 {view.amount_fen} 分"
+            )
             return _refund_view(_finish_in(uow, view.id, billing.ACC_CASH))
-    hub, _created = payments.refund(
-        ctx, HUB_APP_ID, view.out_trade_no, f"DEP-{view.id.hex}", view.amount_fen, HUB_REFUND_REASON,
-        channels=channels, permission=PERM_REFUND,
-    )  # fmt: skip
+    # Claim the refund first, so a cancellation cannot slip in while the hub is paying it out.
+    with ctx.uow(PERM_REFUND) as uow:
+        _move(uow, view.id, ("approved", "refunding"), "refunding")
+    try:
+        hub, _created = payments.refund(
+            ctx, HUB_APP_ID, view.out_trade_no, _hub_refund_no(view.id), view.amount_fen, HUB_REFUND_REASON,
+            channels=channels, permission=PERM_REFUND,
+        )  # fmt: skip
+    except AnjuError:
+        # The hub refused it (nothing was refunded there): back to approved, to pay out again or cancel.
+        with ctx.uow(PERM_REFUND) as uow, contextlib.suppress(StateError):
+            if _hub_refund_of(uow.session, view.id) is None:
+                _move(uow, view.id, ("refunding",), "approved")
+        raise
     with ctx.uow(PERM_REFUND) as uow:
         if hub.status == "SUCCESS":
             account, chart = billing._channel_chart(channel)
@@ -548,6 +565,63 @@ def pay_refund(ctx: Context, refund_id: uuid.UUID, *, channels=None) -> DepositR
             )
             return _refund_view(rf)
         rf = _move(uow, view.id, ("approved", "refunding"), "refunding", hub_refund_no=hub.refund_no)
+        return _refund_view(rf)
+
+
+def _hub_refund_no(refund_id: uuid.UUID) -> str:
+    """The hub's out_refund_no of a deposit refund (the hub's refund is idempotent on it)."""
+    return f"DEP-{refund_id.hex}"
+
+
+def _hub_refund_of(s: Session, refund_id: uuid.UUID) -> tuple[str, str] | None:
+    """(refund_no, status) of the hub's refund for this deposit refund, if the hub ever made one."""
+    from core.payments.models import PayRefund
+
+    row = s.execute(
+        select(PayRefund.refund_no, PayRefund.status).where(
+            PayRefund.app_id == HUB_APP_ID, PayRefund.out_refund_no == _hub_refund_no(refund_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def cancel_refund(ctx: Context, refund_id: uuid.UUID, reason: str) -> DepositRefundView:
+    """Cancel an approved deposit refund that was not paid out — the hub refused it (the order was closed or
+    refunded elsewhere), or the owner will be paid another way — with the reason. Its amount is held in the
+    deposit again (nothing was posted for it, so the ledger is unchanged); it ends as "failed" and a new
+    request may follow. Refused while the hub has a refund of it that did not fail: pay out again to finish it."""
+    reason = text(reason, "reason", REASON_MAX)
+    with ctx.uow(PERM_REFUND) as uow:
+        s = uow.session
+        try:
+            rf = s.get(
+                DepositRefund, refund_id if isinstance(refund_id, uuid.UUID) else uuid.UUID(str(refund_id))
+            )
+        except ValueError:
+            rf = None
+        if rf is None:
+            raise NotFound(N_("There is no deposit refund {id}."), id=str(refund_id))
+        if rf.status != "approved":
+            raise StateError(
+                N_("This deposit refund is {status}; only an approved refund not paid out can be cancelled."),
+                status=rf.status,
+            )
+        hub = _hub_refund_of(s, rf.id)
+        if hub is not None and hub[1] != "FAILED":
+            raise StateError(
+                N_("The hub has refund {refund} of it ({status}); pay it out again to finish it."),
+                refund=hub[0],
+                status=hub[1],
+            )
+        rf = _move(uow, rf.id, ("approved",), "failed", hub_refund_no=hub[0] if hub else rf.hub_refund_no)
+        _release_in(uow, rf)
+        payload = {"deposit_id": str(rf.bill_line_id), "amount_fen": rf.amount_fen, "reason": reason,
+                   "hub_refund_no": rf.hub_refund_no}  # fmt: skip
+        uow.audit(
+            "property.deposit_refund_cancelled", "prop_deposit_refund", rf.id,
+            before={"status": "approved"}, after={"status": "failed", **payload},
+        )  # fmt: skip
+        uow.emit("property.deposit_refund_cancelled", {"id": str(rf.id), **payload})
         return _refund_view(rf)
 
 

@@ -161,6 +161,8 @@ class HubClient:
             with contextlib.suppress(SyncRefused):
                 error = p.decode_object(content).get("error") or {}
             code = error.get("code") if isinstance(error, dict) else None
+            if code == p.CONFLICT:
+                raise _held(error.get("params"))
             raise SyncRefused(
                 N_("The hub refused the request ({refusal}): {reason}"),
                 code=code if isinstance(code, str) else "http_error",
@@ -178,6 +180,23 @@ class HubClient:
                 N_("The hub's answer belongs to another request; it was ignored."), code="bad_answer"
             )
         return answer
+
+
+def _held(params: Any) -> SyncRefused:
+    """The hub holds this site's batch back: a record it already holds with other content (a number reissued
+    after a restore from an old backup). The message names the conflict the hub operator decides."""
+    params = params if isinstance(params, dict) else {}
+    return SyncRefused(
+        N_(
+            "The hub holds this site's events back from event {seq} on: {record} is already at the hub with other "
+            "content. Sync conflict {conflicts} waits for a decision at the hub ('anju hub sync-conflicts "
+            "resolve'); the next sync after it goes on by itself, nothing is lost."
+        ),
+        code=p.CONFLICT,
+        seq=str(params.get("seq", "?")),
+        record=str(params.get("record", "?")),
+        conflicts=str(params.get("conflicts", "?")),
+    )
 
 
 def _client(ctx: Context, transport: httpx.BaseTransport | None) -> tuple[SyncState, HubClient]:

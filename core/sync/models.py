@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -303,3 +304,45 @@ class HubBillRun(Base):
     lines_created: Mapped[int] = mapped_column(Integer)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# ------------------------------------------------------------------------------ hub side: held batches
+
+HUB_CONFLICT_STATUSES = ("open", "resolved", "applied")
+HUB_CONFLICT_DECISIONS = ("hub", "site")
+
+
+class HubSyncConflict(Base):
+    """同步冲突 — a pushed event whose record (an order, refund or receipt number …) the hub already holds with
+    other content. The hub never overwrites on its own: the site's batch is held back until an operator decides
+    which version stays (`decision`, with the reason), and the decision is applied when the batch comes again.
+
+    `hub_version` and `site_version` are the two records as canonical JSON; both stay here for good."""
+
+    __tablename__ = "hub_sync_conflicts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hub_sites.site_id"))
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    site_seq: Mapped[int] = mapped_column(BigInteger)
+    event_type: Mapped[str] = mapped_column(String(80))
+    record_kind: Mapped[str] = mapped_column(String(40))
+    record_key: Mapped[str] = mapped_column(String(80))
+    hub_version: Mapped[str] = mapped_column(Text)
+    site_version: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_count: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("site_id", "event_id", "record_kind", "record_key"),
+        CheckConstraint("status IN ('open', 'resolved', 'applied')", name="status"),
+        CheckConstraint("decision IS NULL OR decision IN ('hub', 'site')", name="decision"),
+        CheckConstraint("status = 'open' OR decision IS NOT NULL", name="decided"),
+    )

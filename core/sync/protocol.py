@@ -58,6 +58,7 @@ REPLAYED = "replayed"
 OUT_OF_ORDER = "out_of_order"
 GAP = "gap"
 REGRESSION = "regression"
+CONFLICT = "conflict"  # a record the hub holds with other content: the batch is held for an operator
 HTTP_STATUS = {
     UNSIGNED: 401,
     BAD_SIGNATURE: 401,
@@ -70,6 +71,7 @@ HTTP_STATUS = {
     OUT_OF_ORDER: 400,
     GAP: 409,
     REGRESSION: 409,
+    CONFLICT: 409,
 }
 
 

@@ -27,8 +27,17 @@ def _ledger_ok(ctx) -> None:
     assert result.ok, result.to_dict()
 
 
-def _clerk(ctx):
-    return person(ctx, "zhao", "property", perms=("property.*", "workflow.submit", "workflow.view"))
+def _clerk(ctx, *, shift: bool = True):
+    """The property clerk; with `shift` (the default) at the counter with an open shift, as paying a deposit
+    back in cash needs."""
+    clerk = person(
+        ctx, "zhao", "property",
+        perms=("property.*", "workflow.submit", "workflow.view", "payments.shift.*", "payments.view",
+               "payments.counter.*", "payments.pay"),
+    )  # fmt: skip
+    if shift and shifts.open_shift_of(clerk, "zhao") is None:
+        shifts.open_shift(clerk, 0)
+    return clerk
 
 
 def _approver(ctx):
@@ -407,4 +416,131 @@ def test_a_forfeited_part_payment_does_not_swallow_money_paid_later(ctx):
     assert deposits.deposits_held(ctx).balance_fen == DEPOSIT_FEN - 50_000 == _balance(ctx, "2241.ZXBZJ")
     got = deposits.deduct(clerk, dep.id, 10_000, "损坏")
     assert (got.balance_fen, got.status) == (DEPOSIT_FEN - 60_000, "held")
+    _ledger_ok(ctx)
+
+
+def test_an_approved_refund_the_hub_refuses_can_be_cancelled_with_a_reason(ctx):
+    """The hub refuses the refund (the order was refunded in full meanwhile): retrying is refused again and
+    changes nothing; the operator cancels it with a reason, the amount is held again, nothing was posted."""
+    from sqlalchemy import select
+
+    from core.audit.models import AuditRecord
+    from core.sync.models import OutboxEvent
+
+    _house, dep_id = _paid_deposit(ctx)
+    clerk = _clerk(ctx)
+    rf = deposits.request_refund(clerk, dep_id, 80_000, "退房")
+    wf.approve(_approver(ctx), rf.approval_id)
+    payments.refund(ctx, payhub.APP_ID, "DEP-PAY-1", "R-ELSEWHERE", DEPOSIT_FEN, "误操作全额退款")
+    liability = _balance(ctx, "2241.ZXBZJ")
+    for _ in range(2):  # pay out, and retry: the hub refuses each time, the refund stays approved
+        with pytest.raises(StateError):  # the order is REFUNDED: nothing left to refund
+            deposits.pay_refund(clerk, rf.id)
+        assert deposits.list_refunds(ctx, status="approved")[0].id == rf.id
+        assert deposits.get_deposit(ctx, dep_id).reserved_fen == 80_000
+    with pytest.raises(ValidationError):  # a reason is required
+        deposits.cancel_refund(clerk, rf.id, "  ")
+    with pytest.raises(NotFound):
+        deposits.cancel_refund(clerk, "no-such-refund", "x")
+    nobody = person(ctx, "qian", "cashier", perms=("property.view",))
+    with pytest.raises(PermissionDenied):
+        deposits.cancel_refund(nobody, rf.id, "x")
+    assert deposits.get_deposit(ctx, dep_id).reserved_fen == 80_000
+
+    done = deposits.cancel_refund(clerk, rf.id, "原订单已全额退款，改走其他方式")
+    assert done.status == "failed"
+    dep = deposits.get_deposit(ctx, dep_id)
+    assert (dep.reserved_fen, dep.refunded_fen, dep.balance_fen, dep.status) == (0, 0, DEPOSIT_FEN, "held")
+    assert _balance(ctx, "2241.ZXBZJ") == liability == DEPOSIT_FEN  # nothing was posted for it
+    with pytest.raises(StateError):  # cancelled once; neither paid out nor cancelled again
+        deposits.pay_refund(clerk, rf.id)
+    with pytest.raises(StateError):
+        deposits.cancel_refund(clerk, rf.id, "again")
+    with ctx.read() as s:
+        audit = s.execute(
+            select(AuditRecord).where(AuditRecord.action == "property.deposit_refund_cancelled")
+        ).scalar_one()
+        assert "原订单已全额退款" in (audit.after_json or "")
+        assert s.execute(
+            select(OutboxEvent.site_seq).where(OutboxEvent.type == "property.deposit_refund_cancelled")
+        ).scalar_one()
+    # The amount can be asked for again (in cash now).
+    again = deposits.request_refund(clerk, dep_id, DEPOSIT_FEN, "改为现金退还", method="cash")
+    assert again.status == "pending"
+    _ledger_ok(ctx)
+
+
+def test_a_pending_or_paid_refund_cannot_be_cancelled(ctx):
+    _house, dep_id = _paid_deposit(ctx, via_hub=False)
+    clerk = _clerk(ctx)
+    rf = deposits.request_refund(clerk, dep_id, 10_000, "部分退", method="cash")
+    with pytest.raises(StateError):  # still waiting for approval: withdraw it in the approval instead
+        deposits.cancel_refund(clerk, rf.id, "不退了")
+    wf.approve(_approver(ctx), rf.approval_id)
+    deposits.pay_refund(clerk, rf.id)
+    with pytest.raises(StateError):
+        deposits.cancel_refund(clerk, rf.id, "已经付了")
+    assert deposits.get_deposit(ctx, dep_id).refunded_fen == 10_000
+    _ledger_ok(ctx)
+
+
+def test_a_cash_deposit_refund_lowers_the_clerks_expected_cash_and_needs_an_open_shift(ctx):
+    """A shift takes a 300.00 cash payment and pays a 200.00 deposit back in cash: it expects float + 100.00
+    and closes balanced on that count. Without an open shift the payout is refused and nothing changes."""
+    _house, dep_id = _paid_deposit(ctx, via_hub=False)
+    payments.ensure_payhub_books(ctx)
+    payments.add_app(ctx, "物业", app_id=payhub.APP_ID)
+    clerk = _clerk(ctx, shift=False)
+    rf = deposits.request_refund(clerk, dep_id, 20_000, "退还部分押金", method="cash")
+    wf.approve(_approver(ctx), rf.approval_id)
+    with pytest.raises(StateError) as refused:  # no open shift: no cash leaves any drawer
+        deposits.pay_refund(clerk, rf.id)
+    assert refused.value.code == "no_open_shift"
+    assert deposits.list_refunds(ctx, status="approved")[0].id == rf.id
+    assert deposits.get_deposit(ctx, dep_id).refunded_fen == 0
+    assert _balance(ctx, "2241.ZXBZJ") == DEPOSIT_FEN
+
+    shift = shifts.open_shift(clerk, 5_000)
+    payments.counter_pay(clerk, payhub.APP_ID, "T-1", 30_000, "物业费", tendered_fen=30_000)
+    assert deposits.pay_refund(clerk, rf.id).status == "refunded"
+    assert deposits.pay_refund(clerk, rf.id).status == "refunded"  # a repeat pays nothing twice
+    assert (
+        shifts.expected_cash(clerk, shift.id)["cash"] == 5_000 + 30_000 - 20_000
+    )  # what the close dialog shows
+    with pytest.raises(NotFound):
+        shifts.expected_cash(clerk, rf.id)
+    with pytest.raises(ValidationError):  # the count the old code expected (the payout ignored) is short
+        shifts.close_shift(clerk, {"10000": 3, "5000": 1})
+    closed = shifts.close_shift(clerk, {"10000": 1, "5000": 1})  # 5,000 + 30,000 − 20,000
+    assert (closed.status, closed.expected["cash"], closed.difference_fen) == ("CLOSED", 15_000, 0)
+    assert closed.shift_no == shift.shift_no
+    totals = shifts.daily_close(ctx, shift.business_date)
+    assert totals["channels"]["cash"]["paid_out_fen"] == 20_000
+    assert _balance(ctx, "2241.ZXBZJ") == DEPOSIT_FEN - 20_000
+    _ledger_ok(ctx)
+
+
+def test_cli_cancel_refund(ctx, tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from console.cli import main
+
+    _house, dep_id = _paid_deposit(ctx, via_hub=False)
+    clerk = _clerk(ctx)
+    rf = deposits.request_refund(clerk, dep_id, 30_000, "退房", method="cash")
+    wf.approve(_approver(ctx), rf.approval_id)
+    monkeypatch.setattr("console.cli.Site.context", lambda self, **kw: ctx)
+    monkeypatch.setattr("console.cli.Site.close", lambda self: None)
+    run = CliRunner()
+    home = ["--home", str(tmp_path / "site")]
+    out = run.invoke(main, [*home, "property", "deposits", "cancel-refund", str(rf.id), "--reason", " "])
+    assert out.exit_code == 2 and "Traceback" not in out.output
+    args = [*home, "property", "deposits", "cancel-refund", str(rf.id), "--reason", "业主改为抵扣物业费"]
+    out = run.invoke(main, [*args, "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["status"] == "failed"
+    assert deposits.get_deposit(ctx, dep_id).balance_fen == DEPOSIT_FEN
+    assert deposits.get_deposit(ctx, dep_id).reserved_fen == 0
     _ledger_ok(ctx)

@@ -262,6 +262,9 @@ def test_deposits_held_less_what_was_refunded_or_kept_still_add_up_to_the_ledger
     deposits.deduct(clerk, dep.id, 10_000, "损坏公共设施")
     rf = deposits.request_refund(clerk, dep.id, 50_000, "部分退还", method="cash")
     wf.approve(person(ctx, "wang", "approver", perms=("workflow.*", "property.view")), rf.approval_id)
+    from core.payments import shifts  # cash paid back at the counter leaves the clerk's open shift
+
+    shifts.open_shift(person(ctx, "zhao", "cashier", perms=("payments.shift.open",)), 0)
     deposits.pay_refund(clerk, rf.id)
     data = registry.collect(ctx, "deposits_held", _params("2026-11"))
     (table,) = data.tables
