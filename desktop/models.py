@@ -40,10 +40,20 @@ class PagedListModel(QAbstractTableModel):
     (`fetchMore`); sorting asks the database again."""
 
     def __init__(
-        self, ctx: Context, code: str, filters: Mapping[str, str] | None = None, page_rows: int = PAGE_ROWS
+        self,
+        ctx: Context,
+        code: str,
+        filters: Mapping[str, str] | None = None,
+        page_rows: int = PAGE_ROWS,
+        labels: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         super().__init__()
         self.ctx, self.source = ctx, listing.get_source(code)
+        # What each coded column shows (msgids by code): the list's own labels, and those the caller adds for
+        # codes the list leaves raw (a receipt's channel).
+        self.labels = [
+            {**dict(col.labels), **dict((labels or {}).get(col.key, {}))} for col in self.source.columns
+        ]
         self.filters = dict(filters or {})
         self.page_rows = page_rows
         self.sort_key: str | None = None
@@ -102,7 +112,7 @@ class PagedListModel(QAbstractTableModel):
         col = self.source.columns[index.column()]
         value = self.rows[index.row()][index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            labels = dict(col.labels)
+            labels = self.labels[index.column()]
             return _(labels[value]) if value in labels else _cell(col.kind, value)
         if role == Qt.ItemDataRole.TextAlignmentRole and col.kind in ("fen", "int"):
             return int(RIGHT)

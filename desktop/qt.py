@@ -74,6 +74,8 @@ class Tasks(QObject):
         self._keep.add(signals)
 
         def finish(handler: Callable, value: Any) -> None:
+            if not shiboken6.isValid(self):
+                return  # the window or dialog that ran the task was deleted meanwhile, and this runner with it
             self._keep.discard(signals)
             self._running -= 1
             self.busy.emit(self._running > 0)

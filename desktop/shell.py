@@ -29,7 +29,8 @@ from desktop.sync_status import SyncIndicator
 
 
 class CounterModule(Protocol):
-    """A counter the main window can host. `permission` decides whether the actor sees it at all;
+    """A counter the main window can host. `permission` (a class attribute, read before the module is built)
+    decides whether the actor sees it at all;
     `actions()` are the module's menu entries (each with its own shortcut), already filtered by permission."""
 
     title: str
@@ -54,6 +55,14 @@ def register_module(factory: ModuleFactory) -> None:
 
 def module_factories() -> list[ModuleFactory]:
     return list(_FACTORIES)
+
+
+def role_title(code: str) -> str:
+    """A role as the clerk reads it: the built-in role's translated name, else the role's code."""
+    from core.security.permissions import BUILTIN_ROLES
+
+    role = BUILTIN_ROLES.get(code)
+    return _(role.name) if role is not None else code
 
 
 class LoginDialog(QDialog):
@@ -166,6 +175,10 @@ class MainWindow(QMainWindow):
             self._action(session, _("Sync now"), "Ctrl+Shift+Y", self.sync.sync_now)
         self._action(session, _("Quit"), "Ctrl+Q", self.close)
         for factory in module_factories():
+            # Asked before the module is built: building one reads what its permission guards.
+            needed = getattr(factory, "permission", None)
+            if isinstance(needed, str) and needed and not actor.can(needed):
+                continue
             module = factory(self._ctx, self.tasks, self)
             if not actor.can(module.permission):
                 continue
@@ -188,7 +201,7 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(none, _("Counter"))
         self.who.setText(
             _("Logged in: {name} ({roles})").format(
-                name=actor.display_name or actor.username, roles=", ".join(actor.roles)
+                name=actor.display_name or actor.username, roles=", ".join(role_title(r) for r in actor.roles)
             )
         )
         self.setWindowTitle(_("Anju counter — {site}").format(site=self._site_name()))

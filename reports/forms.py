@@ -13,7 +13,8 @@ from core.i18n import N_, gettext
 from reports.formatting import cell_text
 from reports.model import FACT_LINE, ReportData, Table
 from reports.period import parse_period
-from reports.registry import ReportDef, ReportParams, all_reports, default_params
+from reports.registry import ReportDef, ReportParams, default_params
+from reports.registry import runnable as registry_runnable
 
 # The fields a form may show, in order; "building" narrows the batch notices (an option, not a parameter).
 FIELDS = ("period", "book", "community", "account", "building")
@@ -36,8 +37,8 @@ PREVIEW_ROWS_MAX = 20  # rows of each table shown in a text preview
 
 
 def runnable(actor: Actor) -> list[ReportDef]:
-    """The registered reports `actor` may run, by name."""
-    return [d for d in all_reports() if actor.can(d.permission)]
+    """The registered reports `actor` may run, by name (reports.view and each report's own permission)."""
+    return registry_runnable(actor)
 
 
 def fields(defn: ReportDef) -> tuple[str, ...]:
@@ -109,7 +110,7 @@ def _table_summary(table: Table, lang: str | None, rows_max: int) -> TableSummar
                 if col.total:
                     i = keys.index(col.key)
                     sums[col.key] = sum(r[i] or 0 for r in rows)
-        totals = [cell_text(c.kind, sums[c.key]) if c.total and c.key in sums else "" for c in table.columns]
+        totals = [cell_text(c.kind, sums[c.key]) if c.key in sums else "" for c in table.columns]
         totals[0] = totals[0] or gettext(table.total_label, lang)
     return TableSummary(
         title=gettext(table.title, lang) if table.title else "",

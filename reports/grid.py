@@ -82,17 +82,23 @@ class GridTable(Flowable):
         size: float,
         start: int = 0,
         end: int | None = None,
+        keep_after: float = 0.0,
     ) -> None:
         super().__init__()
         self.header, self.rows, self.widths, self.right, self.size = header, rows, widths, right, size
         self.start, self.end = start, len(rows) if end is None else end
         self.width = sum(widths)
+        # The height of what must stand on the same page as the table's end (the signature lines): rather
+        # than leave it alone on a page of its own, the last rows go over with it.
+        self.keep_after = keep_after
 
     def _height(self) -> float:
         return self.header.height + sum(r.height for r in self.rows[self.start : self.end])
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         self.height = self._height()
+        if self.height <= avail_height < self.height + self.keep_after and self.end - self.start > 1:
+            return self.width, avail_height + 1  # does not fit with what follows: split() carries rows over
         return self.width, self.height
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
@@ -104,10 +110,16 @@ class GridTable(Flowable):
         if i == self.start:  # not even one row fits here: move the whole table on
             return []
         if i >= self.end:
-            return [self]
+            if self._height() + self.keep_after <= avail_height or self.end - self.start < 2:
+                return [self]
+            i = self.end - 1
+        if i == self.end - 1 and self.rows[i].total:
+            i -= 1  # the totals row never stands alone under a repeated header: the last row goes with it
+        if i <= self.start:
+            return []
         cls = type(self)
         args = (self.header, self.rows, self.widths, self.right, self.size)
-        return [cls(*args, self.start, i), cls(*args, i, self.end)]
+        return [cls(*args, self.start, i), cls(*args, i, self.end, keep_after=self.keep_after)]
 
     def draw(self) -> None:
         c = self.canv

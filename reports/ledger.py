@@ -123,8 +123,8 @@ def collect_account_statement(ctx: Context, p: ReportParams) -> ReportData:
     running = normal_balance_fen(acct.type, d0, c0)
     cols = (
         Column("date", N_("Date"), "date", 9),
-        Column("doc", N_("Document"), width=14),
-        Column("description", N_("Description"), width=26),
+        Column("doc", N_("Document"), width=19),
+        Column("description", N_("Description"), width=21),
         Column("debit", N_("Debit"), "money", 12, total=True),
         Column("credit", N_("Credit"), "money", 12, total=True),
         Column("balance", N_("Balance"), "money", 13),
@@ -137,7 +137,7 @@ def collect_account_statement(ctx: Context, p: ReportParams) -> ReportData:
         debit_total += debit or 0
         credit_total += credit or 0
         running += normal_balance_fen(acct.type, debit or 0, credit or 0)
-        doc = f"{line.doc_type} {line.doc_id}".strip()
+        doc = doc_text(line.doc_type, line.doc_id)
         rows.append((line.business_date, doc, line.description, debit, credit, running))
     return ReportData(
         name="account_statement",
@@ -166,21 +166,45 @@ def _journal_pages(ctx: Context, p: ReportParams) -> Iterator[ledger.EntryView]:
         offset += PAGE
 
 
+# What the ledger's document types are called on paper (an unknown type is shown as its code).
+DOC_TYPES = {
+    "prop_receipt": N_("Property receipt"),
+    "prop_bill_run": N_("Bill run"),
+    "prop_deposit_refund": N_("Deposit refund"),
+    "prop_deposit_deduction": N_("Deposit deduction"),
+    "prop_prepaid": N_("Prepaid account"),
+    "prop_discount": N_("Fee discount"),
+    "pay_order": N_("Payment order"),
+    "pay_refund": N_("Refund"),
+    "pay_fee": N_("Channel fee"),
+    "pay_fee_refund": N_("Channel fee returned"),
+    "pay_shift": N_("Cashier shift"),
+    "recon_difference": N_("Reconciliation difference"),
+    "settle_batch": N_("Settlement batch"),
+}
+
+
+def doc_text(doc_type: str, doc_id: str) -> str:
+    """An entry's document as a reader knows it: its kind in words, then its number."""
+    kind = _(DOC_TYPES[doc_type]) if doc_type in DOC_TYPES else doc_type
+    return f"{kind} {doc_id}".strip()
+
+
 def collect_journal(ctx: Context, p: ReportParams) -> ReportData:
     names = {a.code: a.name for a in ledger.list_accounts(ctx, p.book)}
     cols = (
         Column("no", N_("No."), "int", 5),
         Column("date", N_("Date"), "date", 9),
-        Column("doc", N_("Document"), width=13),
-        Column("description", N_("Description"), width=20),
-        Column("account", N_("Account"), width=20),
+        Column("doc", N_("Document"), width=17),
+        Column("description", N_("Description"), width=18),
+        Column("account", N_("Account"), width=18),
         Column("debit", N_("Debit"), "money", 12, total=True),
         Column("credit", N_("Credit"), "money", 12, total=True),
     )
     rows = []
     debit_total = credit_total = 0
     for no, entry in enumerate(_journal_pages(ctx, p), start=1):
-        doc = f"{entry.doc_type} {entry.doc_id}".strip()
+        doc = doc_text(entry.doc_type, entry.doc_id)
         for i, (code, amount) in enumerate(entry.postings):
             debit = amount if amount > 0 else None
             credit = -amount if amount < 0 else None
@@ -342,20 +366,29 @@ def collect_balance_sheet(ctx: Context, p: ReportParams) -> ReportData:
     return data
 
 
+LEDGER = "ledger.view"  # what the ledger reports need besides reports.view
 TRIAL_BALANCE = register(
-    ReportDef("trial_balance", N_("Trial balance"), collect_trial_balance, requires=("book",))
+    ReportDef("trial_balance", N_("Trial balance"), collect_trial_balance, LEDGER, requires=("book",))
 )
 ACCOUNT_STATEMENT = register(
     ReportDef(
-        "account_statement", N_("Account statement"), collect_account_statement, requires=("book", "account")
+        "account_statement",
+        N_("Account statement"),
+        collect_account_statement,
+        LEDGER,
+        requires=("book", "account"),
     )
 )
-JOURNAL = register(ReportDef("journal", N_("Journal"), collect_journal, requires=("book",)))
+JOURNAL = register(ReportDef("journal", N_("Journal"), collect_journal, LEDGER, requires=("book",)))
 INCOME_STATEMENT = register(
     ReportDef(
-        "income_statement", N_("Income and expense statement"), collect_income_statement, requires=("book",)
+        "income_statement",
+        N_("Income and expense statement"),
+        collect_income_statement,
+        LEDGER,
+        requires=("book",),
     )
 )
 BALANCE_SHEET = register(
-    ReportDef("balance_sheet", N_("Balance sheet"), collect_balance_sheet, requires=("book",))
+    ReportDef("balance_sheet", N_("Balance sheet"), collect_balance_sheet, LEDGER, requires=("book",))
 )

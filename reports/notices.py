@@ -41,8 +41,8 @@ HOW_TO_PAY = N_(
 BILL_LINE_COLUMNS = (
     Column("item", N_("Fee item"), width=14),
     Column("period", N_("Billing period"), width=15),
-    Column("quantity", N_("Quantity / area"), width=10),
-    Column("price", N_("Unit price"), width=10),
+    Column("quantity", N_("Quantity / area"), "number", 10),
+    Column("price", N_("Unit price"), "number", 10),
     Column("amount", N_("Amount"), "money", 11, total=True),
     Column("settled", N_("Paid"), "money", 11, total=True),
     Column("owed", N_("Outstanding"), "money", 11, total=True),
@@ -286,8 +286,16 @@ def collect_arrears_notice(ctx: Context, p: ReportParams) -> ReportData:
 
 
 BILL_NOTICE = register(
-    ReportDef("bill_notice", N_("Payment notice"), collect_bill_notice, requires=("community",))
+    ReportDef(
+        "bill_notice", N_("Payment notice"), collect_bill_notice, "property.view", requires=("community",)
+    )
 )
 ARREARS_NOTICE = register(
-    ReportDef("arrears_notice", N_("Arrears notice"), collect_arrears_notice, requires=("community",))
+    ReportDef(
+        "arrears_notice",
+        N_("Arrears notice"),
+        collect_arrears_notice,
+        "property.view",
+        requires=("community",),
+    )
 )

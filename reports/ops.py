@@ -190,8 +190,18 @@ def _status(code: str) -> str:
     return _(ACTIVITY_STATUS_TITLES[code]) if code in ACTIVITY_STATUS_TITLES else code
 
 
-REPAIRS = register(ReportDef("repairs", N_("Repairs"), collect_repairs))
+REPAIRS = register(ReportDef("repairs", N_("Repairs"), collect_repairs, "property.repairs.view"))
 PARKING_USAGE = register(
-    ReportDef("parking_usage", N_("Parking usage"), collect_parking_usage, requires=("community",))
+    ReportDef(
+        "parking_usage",
+        N_("Parking usage"),
+        collect_parking_usage,
+        "property.parking.view",
+        requires=("community",),
+    )
 )
-ACTIVITY_SIGNUPS = register(ReportDef("activity_signups", N_("Activity sign-ups"), collect_activity_signups))
+ACTIVITY_SIGNUPS = register(
+    ReportDef(
+        "activity_signups", N_("Activity sign-ups"), collect_activity_signups, "property.activities.view"
+    )
+)

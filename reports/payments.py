@@ -120,7 +120,9 @@ def collect_reconciliation(ctx: Context, p: ReportParams) -> ReportData:
     )
 
 
-RECONCILIATION = register(ReportDef("reconciliation", N_("Reconciliation report"), collect_reconciliation))
+RECONCILIATION = register(
+    ReportDef("reconciliation", N_("Reconciliation report"), collect_reconciliation, "recon.view")
+)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -187,7 +189,9 @@ def collect_cash_journal(ctx: Context, p: ReportParams) -> ReportData:
     )
 
 
-CASH_JOURNAL = register(ReportDef("cash-journal", N_("Daily cash journal by channel"), collect_cash_journal))
+CASH_JOURNAL = register(
+    ReportDef("cash-journal", N_("Daily cash journal by channel"), collect_cash_journal, "payments.view")
+)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -221,12 +225,12 @@ def collect_refunds(ctx: Context, p: ReportParams) -> ReportData:
         title=N_("Refunds report"),
         period_label=p.period.label,
         facts=[(N_("Refunds"), str(len(rows)))],
-        tables=[Table(cols, rows, title=N_("Refunds"), totals=totals)],
+        tables=[Table(cols, rows, title=N_("Refunds report"), totals=totals)],
         landscape=True,
     )
 
 
-REFUNDS = register(ReportDef("refunds", N_("Refunds report"), collect_refunds))
+REFUNDS = register(ReportDef("refunds", N_("Refunds report"), collect_refunds, "payments.view"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -330,4 +334,6 @@ def collect_settlement(ctx: Context, p: ReportParams) -> ReportData:
     )
 
 
-SETTLEMENT = register(ReportDef("settlement", N_("Settlement statement"), collect_settlement))
+SETTLEMENT = register(
+    ReportDef("settlement", N_("Settlement statement"), collect_settlement, "payments.settlement.view")
+)

@@ -173,6 +173,8 @@ def table_flowable(table: Table, avail_width: float, lang: str | None) -> GridTa
         for i, c in enumerate(cols):
             if c.total:
                 texts[i] = cell_text(c.kind, table.totals.get(c.key, 0))
+            elif c.key in table.totals:  # a figure of the whole that is not a sum (the overall rate)
+                texts[i] = cell_text(c.kind, table.totals[c.key])
         rows.append(make_row(texts, widths, BODY_SIZE, bold=True, total=True))
     return GridTable(header, rows, widths, [k in NUMERIC for k in kinds], BODY_SIZE)
 
@@ -361,16 +363,24 @@ def render_pdf(data: ReportData, lang: str | None = None) -> bytes:
         doc.build(_form_story(data, lang), canvasmaker=numbered_canvas(page_decorator(data, lang)))
         return buf.getvalue()
     story: list[Flowable] = heading(data, lang, st)
+    grids: list[GridTable] = []
     for table in data.tables:
         if table.title:
             story.append(Paragraph(esc(t(table.title, lang)), st["h2"]))
-        story.append(table_flowable(table, doc.width, lang))
+        grids.append(table_flowable(table, doc.width, lang))
+        story.append(grids[-1])
         story.append(Spacer(1, 4 * mm))
     if data.chart is not None:
         story.append(KeepTogether([chart_flowable(data.chart, doc.width, lang)]))
     for note in data.notes:
         story.append(Paragraph(esc(t(note, lang)), st["note"]))
     if data.signatures:
-        story.append(KeepTogether([Spacer(1, 6 * mm), signature_flowable(data.signatures, doc.width, lang)]))
+        lines = signature_flowable(data.signatures, doc.width, lang)
+        if grids and data.chart is None and not data.notes:
+            # The signature lines sign the table above them: never on a page of their own.
+            grids[-1].keep_after = 10 * mm + lines.wrap(doc.width, doc.height)[1]
+        story.append(KeepTogether([Spacer(1, 6 * mm), lines]))
+    while story and isinstance(story[-1], Spacer):
+        story.pop()  # a gap after the last thing that does not fit would start a blank page of its own
     doc.build(story, canvasmaker=numbered_canvas(page_decorator(data, lang)))
     return buf.getvalue()

@@ -13,7 +13,7 @@ from core.property import billing
 from core.property import report_reads as rr
 from core.property import rules as prules
 from core.property import services as ps
-from reports.formatting import percent_text, ratio
+from reports.formatting import natural_key, percent_text, ratio
 from reports.model import Chart, Column, ReportData, Table
 from reports.registry import ReportDef, ReportParams, register
 
@@ -33,7 +33,8 @@ def _community(ctx: Context, code: str | None) -> ps.CommunityView | None:
 
 
 def _collection_table(rows: list[tuple], title: str) -> Table:
-    totals = {c.key: sum(r[i] for r in rows) for i, c in enumerate(COLLECTION_COLUMNS) if c.total}
+    totals: dict = {c.key: sum(r[i] for r in rows) for i, c in enumerate(COLLECTION_COLUMNS) if c.total}
+    totals["rate"] = ratio(totals["received"], totals["receivable"])  # the whole's rate, not a sum of rates
     return Table(COLLECTION_COLUMNS, rows, title=title, totals=totals)
 
 
@@ -50,7 +51,10 @@ def collect_collection(ctx: Context, p: ReportParams) -> ReportData:
     by = "building" if community else "community"
     groups = [
         _row(r.key, r.name, r.receivable_fen, r.received_fen, r.waived_fen, r.outstanding_fen)
-        for r in billing.collection_stats(ctx, first, last, by=by, community_id=cid)
+        for r in sorted(
+            billing.collection_stats(ctx, first, last, by=by, community_id=cid),
+            key=lambda r: natural_key(r.key),
+        )
     ]
     items = [
         _row(r.key, r.name, r.receivable_fen, r.received_fen, r.waived_fen, r.outstanding_fen)
@@ -103,9 +107,10 @@ def collect_arrears_ageing(ctx: Context, p: ReportParams) -> ReportData:
     cols += [Column(f"b{i}", label, "money", 11, total=True) for i, label in enumerate(labels)]
     cols.append(Column("total", N_("Total arrears"), "money", 12, total=True))
     rows = []
-    for b in ps.list_buildings(ctx, community.id):
+    for b in sorted(ps.list_buildings(ctx, community.id), key=lambda b: natural_key(str(b.number))):
         view = billing.arrears(ctx, building_id=b.id, as_of=as_of)
-        name = f"{b.number} {b.name}".strip()
+        # "1号楼" already says its number; a name that does not gets the number in front.
+        name = b.name if str(b.number) in (b.name or "") else f"{b.number} {b.name}".strip()
         rows.append((name, view.houses, *(view.buckets.get(label, 0) for label in labels), view.total_fen))
     totals = {c.key: sum(r[i] for r in rows) for i, c in enumerate(cols) if c.total}
     whole = billing.arrears(ctx, community_id=community.id, as_of=as_of)
@@ -130,9 +135,17 @@ def collect_arrears_ageing(ctx: Context, p: ReportParams) -> ReportData:
     )
 
 
-COLLECTION = register(ReportDef("collection", N_("Property fee collection"), collect_collection))
+COLLECTION = register(
+    ReportDef("collection", N_("Property fee collection"), collect_collection, "property.view")
+)
 ARREARS_AGEING = register(
-    ReportDef("arrears_ageing", N_("Arrears ageing"), collect_arrears_ageing, requires=("community",))
+    ReportDef(
+        "arrears_ageing",
+        N_("Arrears ageing"),
+        collect_arrears_ageing,
+        "property.view",
+        requires=("community",),
+    )
 )
 
 
@@ -214,5 +227,9 @@ def collect_deposits_held(ctx: Context, p: ReportParams) -> ReportData:
     )
 
 
-PREPAID_BALANCES = register(ReportDef("prepaid_balances", N_("Prepaid balances"), collect_prepaid_balances))
-DEPOSITS_HELD = register(ReportDef("deposits_held", N_("Deposits held"), collect_deposits_held))
+PREPAID_BALANCES = register(
+    ReportDef("prepaid_balances", N_("Prepaid balances"), collect_prepaid_balances, "property.view")
+)
+DEPOSITS_HELD = register(
+    ReportDef("deposits_held", N_("Deposits held"), collect_deposits_held, "property.view")
+)

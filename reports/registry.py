@@ -1,8 +1,10 @@
 """The catalogue of reports: each has a name, a title (msgid), the parameters it needs, a `collect(ctx,
 params)` that calls core read services, and is rendered to PDF or Excel by `render`.
 
-Reports read through core services only (no SQL here); `collect` runs with the caller's context, so the
-services' own permissions apply on top of `reports.view`.
+Reports read through core services only (no SQL here). Who may produce a report is decided here, for every
+caller (CLI, desktop, console): `reports.view` to print reports at all, and the report's own `permission` (the
+view permission of the area whose figures it shows). `collect` then runs with the caller's context, so the
+services' own permissions still apply underneath.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from core.context import Context
+from core.context import Actor, Context
 from core.errors import NotFound, ValidationError
 from core.i18n import N_, gettext
 from reports.model import ReportData
 from reports.period import Period, month_of
 
 FORMATS = ("pdf", "xlsx")
+REPORTS_PERMISSION = "reports.view"  # printing and exporting reports at all
 PARAM_NAMES = ("book", "community", "account")
 # Modules that register built-in reports when imported; optional ones depend on business packages that may
 # not be installed at a site (a missing one just leaves its reports out).
@@ -43,8 +46,9 @@ class ReportDef:
     name: str
     title: str  # msgid
     collect: Callable[[Context, ReportParams], ReportData]
+    # The view permission of the area whose figures the report shows (needed on top of reports.view).
+    permission: str
     requires: tuple[str, ...] = ()  # of PARAM_NAMES
-    permission: str = "reports.view"
 
 
 _REGISTRY: dict[str, ReportDef] = {}
@@ -56,6 +60,8 @@ def register(defn: ReportDef) -> ReportDef:
         raise ValueError(f"report {defn.name!r} is registered twice")
     if not set(defn.requires) <= set(PARAM_NAMES):
         raise ValueError(f"report {defn.name!r}: unknown parameters {defn.requires}")
+    if not defn.permission or defn.permission == REPORTS_PERMISSION:
+        raise ValueError(f"report {defn.name!r} needs the permission of the area it reports on")
     _REGISTRY[defn.name] = defn
     return defn
 
@@ -87,9 +93,21 @@ def get(name: str) -> ReportDef:
         raise NotFound(N_("There is no report named {name}."), name=name) from None
 
 
-def listing(lang: str | None = None) -> list[dict[str, str]]:
-    """[{"name", "title"}] for `anju report list --json` and the apps' report menus."""
-    return [{"name": d.name, "title": listing_title(d, lang)} for d in all_reports()]
+def may_run(actor: Actor, defn: ReportDef) -> bool:
+    """Whether `actor` may produce report `defn`: reports.view and the report's own permission."""
+    return actor.can(REPORTS_PERMISSION) and actor.can(defn.permission)
+
+
+def runnable(actor: Actor) -> list[ReportDef]:
+    """The registered reports `actor` may produce, by name."""
+    return [d for d in all_reports() if may_run(actor, d)]
+
+
+def listing(lang: str | None = None, actor: Actor | None = None) -> list[dict[str, str]]:
+    """[{"name", "title"}] for `anju report list --json` and the apps' report menus: the reports `actor` may
+    produce (every report when no actor is given)."""
+    shown = all_reports() if actor is None else runnable(actor)
+    return [{"name": d.name, "title": listing_title(d, lang)} for d in shown]
 
 
 def listing_title(defn: ReportDef, lang: str | None = None) -> str:
@@ -107,6 +125,7 @@ def default_params(ctx: Context, **kw: object) -> ReportParams:
 def collect(ctx: Context, name: str, params: ReportParams) -> ReportData:
     """Gather the report's data and stamp it with the site, the time and who printed it."""
     defn = get(name)
+    ctx.require(REPORTS_PERMISSION)
     ctx.require(defn.permission)
     for needed in defn.requires:
         if not getattr(params, needed):

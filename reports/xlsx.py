@@ -152,6 +152,8 @@ def _write_table(ws, data: ReportData, table: Table, lang: str | None) -> None:
                 letter = get_column_letter(i)
                 formula = f"=SUM({letter}{header_row + 1}:{letter}{last})" if count else 0
                 cell = maker.make(c.kind, formula, bold=True)
+            elif table.totals and table.totals.get(c.key) is not None:  # a figure of the whole, not a sum
+                cell = maker.make(c.kind, cell_value(c.kind, table.totals[c.key]), bold=True)
             else:
                 cell = None
             totals.append(cell)

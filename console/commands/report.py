@@ -99,11 +99,12 @@ def group() -> None:
 
 @group.command("list")
 @click.option("--json", "as_json", is_flag=True)
-def list_(as_json: bool) -> Any:
-    """The reports there are: name and title."""
+@click.pass_obj
+def list_(site: Site, as_json: bool) -> Any:
+    """The reports you may produce: name and title."""
     from reports import registry
 
-    rows = registry.listing()
+    rows = registry.listing(actor=site.context().actor if site.home.exists() else None)
     if as_json:
         echo_json(rows)
         return

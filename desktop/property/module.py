@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from core.clock import BUSINESS_TZ
 from core.context import Context
+from core.errors import ValidationError
 from core.i18n import N_, _
 from core.payments import shifts
 from core.property import billing, counter
@@ -83,13 +84,16 @@ def _table(model) -> QTableView:
 
 
 RECEIPT_HEADINGS = (N_("Item"), N_("Period"), N_("Quantity"), N_("Amount"))
+# The receipt's marks as billing names them, shown in the clerk's language (as the reports' receipt does).
+COPY_MARKS = {"补打": N_("REPRINT"), "作废": N_("VOID")}
 
 
 def receipt_html(r: billing.ReceiptView, site_name: str) -> str:
     """The receipt as Qt rich text: shown on screen and printed through QPrinter."""
-    mark = f"<span style='color:#b00020'>【{r.copy_mark}】</span>" if r.copy_mark else ""
+    copy_mark = _(COPY_MARKS[r.copy_mark]) if r.copy_mark in COPY_MARKS else r.copy_mark
+    mark = f"<span style='color:#b00020'>【{copy_mark}】</span>" if copy_mark else ""
     rows = "".join(
-        f"<tr><td>{ln.item_name}</td><td>{ln.period}</td><td>{ln.quantity}</td>"
+        f"<tr><td>{ln.item_name}</td><td>{ln.period}</td><td align='right'>{ln.quantity}</td>"
         f"<td align='right'>{money(ln.amount_fen)}</td></tr>"
         for ln in r.lines
     )
@@ -100,7 +104,7 @@ def receipt_html(r: billing.ReceiptView, site_name: str) -> str:
         f"<p>{_('Receipt no.')}: <b>{r.receipt_no}</b> &nbsp; {_('House')}: {r.house_code}"
         f" &nbsp; {_('Payer')}: {r.payer}</p>"
         f"<table width='100%' border='1' cellspacing='0' cellpadding='3'>"
-        f"<tr>{heads}</tr>"
+        f"<thead><tr>{heads}</tr></thead>"
         f"{rows}<tr><td colspan='3'><b>{_('Total')}</b> {r.total_upper}</td>"
         f"<td align='right'><b>{money(r.total_fen)}</b></td></tr></table>"
         f"<p>{_('Channel')}: {label(RECEIPT_CHANNEL, r.channel)} &nbsp; {_('Cashier')}: {r.cashier} &nbsp; {issued}</p>"
@@ -289,6 +293,8 @@ class PayDialog(QDialog):
 
     def request(self) -> counter.PaymentRequest:
         amount = counter.parse_fen(self.amount.text(), "amount")
+        if amount <= 0:
+            raise ValidationError(N_("Enter the amount received: more than ¥0.00."), field="amount")
         channel = self.channel.currentData()
         tendered = None
         if channel == "cash":
@@ -790,7 +796,13 @@ class PropertyCounter(QWidget):
         self.due_label.setStyleSheet("font-size: 16px; font-weight: bold;")
         self.bills = RowsModel(BILL_COLUMNS)
         self.bills_view = _table(self.bills)
-        self.receipts = PagedListModel(self.ctx, RECEIPTS, {"house_id": str(uuid.UUID(int=0))}, page_rows=50)
+        self.receipts = PagedListModel(
+            self.ctx,
+            RECEIPTS,
+            {"house_id": str(uuid.UUID(int=0))},
+            page_rows=50,
+            labels={"channel": RECEIPT_CHANNEL},
+        )
         self.receipts_view = _table(self.receipts)
         self.receipts_view.setColumnHidden(len(self.receipts.source.columns) - 1, True)
         self.receipts_view.setSortingEnabled(False)
@@ -852,7 +864,10 @@ class PropertyCounter(QWidget):
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(right)
-        split.setSizes([420, 780])
+        # The search side needs little room; the house side takes what a wider screen adds.
+        split.setSizes([340, 860])
+        split.setStretchFactor(0, 0)
+        split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(split)
         back = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)

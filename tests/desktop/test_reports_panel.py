@@ -154,3 +154,30 @@ def test_reports_menu_only_for_actors_who_may_view_reports(site, qtbot):
     window.start(cashier.actor)
     assert "&Reports" not in [a.text() for a in window.menuBar().actions()]
     assert window.open_reports() is None  # the old shortcut, if still bound, opens nothing
+
+
+def _listed(panel: ReportsPanel) -> list[str]:
+    return [
+        panel.report_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(panel.report_list.count())
+    ]
+
+
+def test_the_dialog_lists_only_the_reports_the_user_may_run(site, qtbot):
+    from core.security import services as security
+    from tests.desktop.conftest import PASSWORD as PW
+
+    ctx, _data = site
+    security.add_user(ctx, "fin1", PW, display_name="财务丙", roles=["finance"])
+    security.add_user(ctx, "prop1", PW, display_name="物业丁", roles=["property"])
+    finance = ReportsPanel(as_user(ctx, "fin1"))
+    qtbot.addWidget(finance)
+    _wait_idle(qtbot, finance)
+    assert "settlement" in _listed(finance) and "trial_balance" in _listed(finance)
+    assert "collection" not in _listed(finance)  # finance holds no property.view
+    clerk = ReportsPanel(as_user(ctx, "prop1"))
+    qtbot.addWidget(clerk)
+    _wait_idle(qtbot, clerk)
+    assert "collection" in _listed(clerk) and "cash-journal" in _listed(clerk)
+    assert not {"settlement", "trial_balance", "reconciliation"} & set(_listed(clerk))
+    with pytest.raises(KeyError):
+        clerk.select_report("settlement")

@@ -66,6 +66,7 @@ def test_collection_numbers(community):
     assert item[6] == Decimal("0.4823")  # 97,125 / 201,375
     for table in data.tables:  # every grouping adds up to the same whole
         assert table.totals["receivable"] == 201_375 and table.totals["received"] == 97_125
+        assert table.totals["rate"] == Decimal("0.4823")  # the whole's rate, not a sum of the rows' rates
     assert data.chart.categories == ["2026-09", "2026-10", "2026-11"]
 
 

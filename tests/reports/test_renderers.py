@@ -128,3 +128,66 @@ def test_months_tile_the_period(start, days):
     assert months[0][0] == start and months[-1][1] == end
     for (_, a_end, _), (b_start, _, _) in itertools.pairwise(months):
         assert date.fromordinal(a_end.toordinal() + 1) == b_start
+
+
+def _page_break_report(rows_n: int, signatures: tuple[str, ...] = ()) -> bytes:
+    cols = (Column("name", "Name", width=30), Column("amount", "Amount", "money", 12, total=True))
+    rows = [(f"row {i:03d}", i) for i in range(1, rows_n + 1)]
+    return render_pdf(
+        ReportData(
+            name="t",
+            title="Test",
+            period_label="2026-11",
+            tables=[Table(cols, rows, totals={"amount": sum(r[1] for r in rows)})],
+            site_name="测试站点",
+            printed_at=datetime(2026, 11, 25, 2, tzinfo=UTC),
+            printed_by="tester",
+            signatures=signatures,
+        )
+    )
+
+
+def _rows_on(page_text: str) -> list[str]:
+    return [line for line in page_text.splitlines() if line.startswith("row ")]
+
+
+def test_a_page_break_never_leaves_the_totals_or_the_signatures_alone():
+    # For every length that spills onto a second page, the last page holds at least one data row with the
+    # totals row, and the signature lines stand under the table's end, not on a page of their own.
+    first_page_rows = None
+    for n in range(30, 90):
+        pages = pdf_text(_page_break_report(n))
+        if len(pages) > 1 and first_page_rows is None:
+            first_page_rows = n
+        last = pages[-1]
+        assert "Total" in last
+        if len(pages) > 1:
+            assert _rows_on(last), f"{n} rows: the totals row alone on page {len(pages)}"
+        assert sum(len(_rows_on(p)) for p in pages) == n
+    assert first_page_rows is not None, "no length tried spills over a page"
+    for n in range(first_page_rows - 6, first_page_rows + 2):
+        pages = pdf_text(_page_break_report(n, signatures=("Prepared by", "Checked by")))
+        assert "Prepared by" in pages[-1]
+        assert _rows_on(pages[-1]), f"{n} rows: the signature lines alone on page {len(pages)}"
+        assert "Name" in pages[-1]  # the header repeats above the carried-over rows
+        assert sum(len(_rows_on(p)) for p in pages) == n
+
+
+def test_a_total_that_is_not_a_sum_is_printed_and_written(zh):
+    cols = (Column("n", "Count", "int", 8, total=True), Column("rate", "Rate", "percent", 8))
+    report = ReportData(
+        name="t",
+        title="Test",
+        period_label="2026-11",
+        tables=[
+            Table(cols, [(1, Decimal("0.5")), (3, Decimal("0.25"))], totals={"n": 4, "rate": Decimal("0.3")})
+        ],
+        site_name="测试站点",
+        printed_at=datetime(2026, 11, 25, 2, tzinfo=UTC),
+        printed_by="tester",
+    )
+    (text,) = pdf_text(render_pdf(report))
+    assert "30.00%" in text
+    ws = workbook(render_xlsx(report)).worksheets[0]
+    _header, rows, _row = sheet_table(ws)
+    assert rows[2][0].startswith("=SUM(") and Decimal(str(rows[2][1])) == Decimal("0.3")
