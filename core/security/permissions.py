@@ -144,8 +144,9 @@ BUILTIN_ROLES: dict[str, RoleDef] = {
     ),
     "finance": RoleDef(
         N_("Finance"),
-        N_("Finance: ledger, payments, reconciliation and reports."),
-        ("ledger.*", "payments.*", "recon.*", "reports.*", "workflow.view", "workflow.submit"),
+        N_("Finance: ledger, payments, reconciliation and reports, and reads property billing (收费、欠费)."),
+        # property.view: finance answers for receivables — the collection, arrears and prepaid reports need it.
+        ("ledger.*", "payments.*", "recon.*", "reports.*", "property.view", "workflow.view", "workflow.submit"),
     ),
     "approver": RoleDef(
         N_("Approver"),
