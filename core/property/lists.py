@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from core.errors import ValidationError
 from core.i18n import N_
 from core.listing import Column, Criteria, Filter, Source, prefix, register
+from core.payments.lists import CHANNEL_LABELS
 from core.property.models import House, Receipt
+from core.security.models import User
 
 RECEIPTS = "property.receipts"
 _STATUS = (("issued", N_("Issued")), ("voided", N_("Voided")))
@@ -23,10 +25,12 @@ def _build(c: Criteria) -> Select:
         Receipt.total_fen,
         Receipt.channel,
         Receipt.status,
-        Receipt.cashier,
+        # The clerk's name as people know it; the login name if the user is gone (a synced-away account).
+        func.coalesce(User.display_name, Receipt.cashier),
         Receipt.issued_at,
         Receipt.id,
     ).join(House, House.id == Receipt.house_id)
+    stmt = stmt.outerjoin(User, User.username == Receipt.cashier)
     if "house_id" in c:
         try:
             house_id = uuid.UUID(c["house_id"])
@@ -50,7 +54,7 @@ register(
             Column("house", N_("House"), "text", 10),
             Column("payer", N_("Payer"), "text", 10),
             Column("total_fen", N_("Amount"), "fen", 12),
-            Column("channel", N_("Channel"), "text", 6),
+            Column("channel", N_("Channel"), "text", 8, labels=CHANNEL_LABELS),
             Column("status", N_("Status"), "text", 6, labels=_STATUS),
             Column("cashier", N_("Cashier"), "text", 10),
             Column("issued_at", N_("Issued at"), "datetime", 16),
