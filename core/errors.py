@@ -15,6 +15,9 @@ class AnjuError(Exception):
 
     def __init__(self, message: str | None = None, /, *, code: str | None = None, **params: Any) -> None:
         self.msgid = message or self.default_message
+        if code is not None and "{code}" in self.msgid:
+            # `code=` filling the message's {code} (a house or fee-item code) is data, not the error's own code.
+            params["code"], code = code, None
         self.params = params
         if code:
             self.code = code
