@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import compress, repeat
+from operator import add, eq, lshift, not_
 from typing import NamedTuple
 
 from core.clock import BUSINESS_TZ
-from core.payments.recon.statements import StatementLine
+from core.payments.recon.statements import ColumnBlock, StatementLine
 
 MATCHED = "matched"
 MISSING_AT_CHANNEL = "missing_at_channel"
@@ -83,6 +85,23 @@ class PoolEntry(NamedTuple):
 
 
 _SEEN = Local(0, 0, "", 0, False)  # replaces a matched record: a second line for it is a duplicate
+_NO_PAIR = object()  # stands for a row that is not a plain payment: equal to nothing we hold
+PAIR_BITS = 32
+PAIR_MAX = 1 << 31  # an amount and a fee in [0, PAIR_MAX) make a pair key; others are compared as Local
+
+
+def pair_key(amount_fen: int, fee_fen: int) -> int:
+    """One int for (amount, fee), equal for equal pairs and for no other (both must be _pairable)."""
+    return (amount_fen << PAIR_BITS) + fee_fen
+
+
+def _pairable(amount_fen: int, fee_fen: int) -> bool:
+    return 0 <= amount_fen < PAIR_MAX and 0 <= fee_fen < PAIR_MAX
+
+
+def _plain_local(key: int) -> Local:
+    """The Local of an order held as its pair key: paid on the statement day, before the pool window."""
+    return Local(key >> PAIR_BITS, key & ((1 << PAIR_BITS) - 1), "SUCCESS", 0, False)
 
 
 def compare(line: StatementLine, local: Local) -> str:
@@ -104,12 +123,14 @@ def compare(line: StatementLine, local: Local) -> str:
 class Matcher:
     """Feed it every line of a statement day, then collect the leftovers.
 
-    `trades`/`refunds` map our order_no/refund_no to Local and are consumed in place (a million orders fit
-    in a few hundred MB as tuples). `pooled` holds the (doc_kind, doc_no) waiting from an earlier day;
-    `ahead` those an earlier statement already matched although our record is dated the statement day.
+    `trades`/`refunds` map our order_no/refund_no to Local and are consumed in place. The usual order — paid
+    (SUCCESS) on the statement day itself, before the pool window — may instead be held as the int
+    pair_key(amount_fen, fee_fen): what a plain statement row is compared with, a block at a time.
+    `pooled` holds the (doc_kind, doc_no) waiting from an earlier day; `ahead` those an earlier statement
+    already matched although our record is dated the statement day.
     """
 
-    trades: dict[str, Local]
+    trades: dict[str, Local | int]
     refunds: dict[str, Local]
     pooled: set[tuple[str, str]] = field(default_factory=set)
     ahead: set[tuple[str, str]] = field(default_factory=set)
@@ -117,12 +138,20 @@ class Matcher:
     consumed: list[tuple[str, str]] = field(default_factory=list)  # pool entries matched (or given up) today
     new_pool: list[PoolEntry] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        for doc_kind, doc_no in self.ahead:  # matched ahead: never matched again as a plain pair
+            key = self.trades.get(doc_no)
+            if doc_kind == "trade" and type(key) is int:
+                self.trades[doc_no] = _plain_local(key)
+
     def feed(self, line: StatementLine) -> Difference | None:
         """Compare one line; None when it matches, else the difference to record."""
         is_trade = line.kind == "trade"
         table = self.trades if is_trade else self.refunds
         doc_no = line.order_no if is_trade else line.refund_no
         local = table.get(doc_no)
+        if type(local) is int:
+            local = _plain_local(local)
         key = (line.kind, doc_no)
         if local is None or local is _SEEN or (self.ahead and local.offset == 0 and key in self.ahead):
             if line.status != CHANNEL_DONE and local is None:
@@ -141,46 +170,59 @@ class Matcher:
             return None
         return self._difference(kind, line, local, doc_no, "")
 
-    def feed_all(
-        self,
-        lines: Iterable[StatementLine],
-        add: Callable[[Difference], None],
-        check_time: Callable[[StatementLine], None],
+    def feed_blocks(
+        self, blocks: Iterable[ColumnBlock | list[StatementLine]], add: Callable[[Difference], None]
     ) -> int:
-        """Feed every line, handing each difference to `add`; returns the number of lines.
+        """Feed every block of lines in order, handing each difference to `add`; returns the number of lines.
 
-        The usual line — a payment we have as paid on the same day, same amount and fee — is matched here
-        without the general path; anything else goes through feed(). `check_time` sees each line whose time
-        differs from the line before (the reader hands out one datetime per distinct second).
+        In a ColumnBlock the usual row — a payment we hold as paid on the same day, same amount and fee —
+        is matched without a Python step of its own: the block's pair keys are compared with ours in one
+        pass. The result is that of feeding the lines one by one: a block whose order numbers repeat
+        is fed line by line, and the other rows of a block cannot touch the orders its plain rows matched.
         """
-        trades, get, ahead, feed = self.trades, self.trades.get, self.ahead, self.feed
-        paid, seen = ORDER_PAID, _SEEN
-        matched = n = 0
-        last_time = None
-        for line in lines:
-            n += 1
-            if line.time is not last_time:
-                check_time(line)
-                last_time = line.time
-            if line.kind == "trade" and line.status == CHANNEL_DONE:
-                local = get(line.order_no)
-                if (
-                    local is not None
-                    and local is not seen
-                    and local.offset == 0
-                    and local.status in paid
-                    and local.amount_fen == line.amount_fen
-                    and local.fee_fen == line.fee_fen
-                    and not (ahead and ("trade", line.order_no) in ahead)
-                ):
-                    trades[line.order_no] = seen
-                    matched += 1
-                    continue
-            diff = feed(line)
-            if diff is not None:
-                add(diff)
-        self.counts[MATCHED] += matched
+        n = 0
+        feed = self.feed
+        for block in blocks:
+            n += len(block)
+            if isinstance(block, list):
+                rows: Iterable[StatementLine] = block
+            else:
+                rows = self._match_plain(block)
+            for line in rows:
+                diff = feed(line)
+                if diff is not None:
+                    add(diff)
         return n
+
+    def _match_plain(self, block: ColumnBlock) -> Iterable[StatementLine]:
+        """Match the block's plain rows; the lines left for feed(), in line order."""
+        keys = block.order_no
+        k = len(keys)
+        if len(set(keys)) != k:
+            return block.lines()
+        amounts, fees = block.amount_fen, block.fee_fen
+        pairs: list[object] = list(map(add, map(lshift, amounts, repeat(PAIR_BITS)), fees))
+        if (
+            not block.all_paid
+            or min(amounts) < 0
+            or min(fees) < 0
+            or max(amounts) >= PAIR_MAX
+            or max(fees) >= PAIR_MAX
+        ):
+            for i in range(k):
+                if (
+                    i in block.refunds
+                    or block.status(i) != CHANNEL_DONE
+                    or not _pairable(amounts[i], fees[i])
+                ):
+                    pairs[i] = _NO_PAIR
+        ok = list(map(eq, map(self.trades.get, keys), pairs))
+        hits = list(compress(keys, ok))
+        self.trades.update(zip(hits, repeat(_SEEN)))
+        self.counts[MATCHED] += len(hits)
+        if len(hits) == k:
+            return ()
+        return map(block.line, compress(range(k), map(not_, ok)))
 
     def _difference(
         self, kind: str, line: StatementLine, local: Local | None, doc_no: str, note: str
@@ -211,6 +253,8 @@ class Matcher:
             ("refund", self.refunds, REFUND_DONE),
         ):
             for doc_no, local in table.items():
+                if type(local) is int:
+                    local = _plain_local(local)
                 if local is _SEEN or local.status not in done:
                     continue
                 key = (doc_kind, doc_no)

@@ -1,7 +1,9 @@
 """Streaming parsers of the channels' daily statements (WeChat Pay ALL bill, Alipay 业务明细) into normalised
 StatementLine records, with the file's own summary checked against the rows once the last row is read.
 
-A file is read one line at a time (never loaded whole): encoding sniffed (UTF-8 with or without BOM, else
+A file is streamed (never loaded whole): a WeChat bill in blocks of about BLOCK_BYTES, each split and parsed
+a column at a time when its rows are plain (ColumnBlock: a million rows without a Python step per row),
+else line by line with the same rules and messages; an Alipay bill line by line. Encoding sniffed (UTF-8 with or without BOM, else
 GB18030 — a superset of the GBK Alipay writes), CRLF or LF, CSV quoting, back-quoted (`) fields and the
 tab padding Alipay puts after long numbers. Amounts become integer fen by exact decimal text parsing; a file
 whose rows do not add up to its summary, or that has no summary (truncated), is refused with a
@@ -14,7 +16,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -27,6 +29,8 @@ from core.money import fen_to_yuan_str
 
 CHANNELS = ("wechat", "alipay")
 SNIFF_BYTES = 64 * 1024
+BLOCK_BYTES = 64 * 1024  # read and parsed at a time: ~300 lines of a WeChat bill, whose parts stay in cache
+LIST_BLOCK_LINES = 1000  # lines read one by one are handed on in lists of this many
 TIME_CACHE_MAX = 100_000  # a day has 86,400 distinct seconds: parsed once each, not once per line
 AMOUNT_CACHE_MAX = 200_000  # distinct amount texts remembered while reading (bounded memory)
 FIELD_CHARS_MAX = 1024  # a statement field longer than this is a broken file, not data
@@ -153,14 +157,160 @@ def _choose_encoding(head: bytes) -> str:
         return "gb18030"
 
 
+class ColumnBlock:
+    """Consecutive WeChat rows (lines first_line, first_line + 1, …) held as columns: what the matcher needs
+    of every row, without a StatementLine for each. `order_no`, `amount_fen` and `fee_fen` of a trade row are
+    those of its line; `all_paid` says every row is a trade the channel reports as SUCCESS. Other fields stay
+    as the file's bytes until line(i) builds the row's StatementLine (refund rows are kept as lines)."""
+
+    __slots__ = (
+        "all_paid",
+        "amount_fen",
+        "fee_fen",
+        "first_line",
+        "order_no",
+        "refunds",
+        "states",
+        "time_keys",
+        "time_of",
+        "trade_no",
+    )
+
+    def __init__(
+        self,
+        first_line: int,
+        order_no: list[str],
+        amount_fen: list[int],
+        fee_fen: list[int],
+        states: list[bytes],
+        trade_no: list[bytes],
+        time_keys: list[bytes],
+        time_of: dict[bytes, datetime],
+        refunds: dict[int, StatementLine],
+        all_paid: bool,
+    ) -> None:
+        self.first_line = first_line
+        self.order_no = order_no
+        self.amount_fen = amount_fen
+        self.fee_fen = fee_fen
+        self.states = states
+        self.trade_no = trade_no
+        self.time_keys = time_keys
+        self.time_of = time_of
+        self.refunds = refunds
+        self.all_paid = all_paid
+
+    def __len__(self) -> int:
+        return len(self.order_no)
+
+    def status(self, i: int) -> str:
+        """The channel's status of row `i` (of a refund row: its refund status)."""
+        refund = self.refunds.get(i)
+        return refund.status if refund is not None else _text(self.states[i])
+
+    def line(self, i: int) -> StatementLine:
+        """Row `i` of the block as a StatementLine."""
+        refund = self.refunds.get(i)
+        if refund is not None:
+            return refund
+        return StatementLine(
+            "wechat", "trade", self.order_no[i], _text(self.trade_no[i]), "", "", self.amount_fen[i],
+            self.fee_fen[i], _text(self.states[i]), self.time_of[self.time_keys[i]], self.first_line + i,
+        )  # fmt: skip
+
+    def lines(self) -> Iterator[StatementLine]:
+        return map(self.line, range(len(self.order_no)))
+
+
+class _WechatLayout(NamedTuple):
+    """Column positions in a WeChat bill, taken from its header."""
+
+    time: int
+    trade_no: int
+    order_no: int
+    state: int
+    settle: int
+    refund_id: int
+    refund_no: int
+    refund: int
+    refund_state: int
+    fee: int
+    order: int | None
+    applied: int | None
+    width: int
+
+
+class _Text:
+    """A statement's bytes, a block at a time: single lines decoded (the header and summary; a line ends at
+    \r, \n or \r\n, as in a text file opened with newline=""), or a block of whole lines as bytes. Both
+    encodings read here (UTF-8, GB18030) never use the bytes of \r and \n inside a character, so a block
+    cut at a line end decodes on its own."""
+
+    def __init__(self, raw: BinaryIO, encoding: str, reader: StatementReader) -> None:
+        self.raw = raw
+        self.reader = reader
+        self.encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+        self.buf = b""
+        self.eof = False
+        self.started = False
+
+    def _fill(self) -> None:
+        data = self.raw.read(BLOCK_BYTES) if not self.eof else b""
+        if not self.started:
+            self.started = True
+            data = data.removeprefix(codecs.BOM_UTF8)
+        if not data:
+            self.eof = True
+        self.buf += data
+
+    def decode(self, data: bytes) -> str:
+        """`data` (lines following the reader's current line) as text; a bad byte is refused by its line."""
+        try:
+            return data.decode(self.encoding)
+        except UnicodeDecodeError as err:
+            line = self.reader.physical_line + data[: err.start].count(b"\n") + 1
+            raise _problem(line, N_("the file is not valid text (UTF-8 or GBK).")) from None
+
+    def readline(self) -> str:
+        """The next line with its ending, decoded; "" at the end of the file."""
+        while True:
+            m = _EOL.search(self.buf)
+            if m is not None and (m.end() < len(self.buf) or m.group() != b"\r" or self.eof):
+                line, self.buf = self.buf[: m.end()], self.buf[m.end() :]
+                return self.decode(line)
+            if self.eof:
+                line, self.buf = self.buf, b""
+                return self.decode(line)
+            self._fill()
+
+    def block(self) -> bytes:
+        """The next lines, about BLOCK_BYTES of them, ending at a line end (or the end of the file)."""
+        self._fill()
+        while True:
+            if self.eof:
+                out, self.buf = self.buf, b""
+                return out
+            cut = max(self.buf.rfind(b"\n"), self.buf.rfind(b"\r", 0, len(self.buf) - 1))
+            if cut >= 0:
+                out, self.buf = self.buf[: cut + 1], self.buf[cut + 1 :]
+                return out
+            self._fill()
+
+
 class StatementReader:
-    """Iterate a statement's lines: `for line in StatementReader("wechat", path): ...`.
+    """Iterate a statement's lines: `for line in StatementReader("wechat", path): ...`, or its blocks of
+    lines (`blocks()`), which is how the reconciliation reads a million-line file.
 
     When the iteration ends, `declared` holds the file's summary and `computed` the rows' totals (they
     agree, or the iteration raised). `day` is the statement's date where the file states it (Alipay).
     """
 
-    def __init__(self, channel: str, source: Path | BinaryIO | bytes) -> None:
+    def __init__(
+        self,
+        channel: str,
+        source: Path | BinaryIO | bytes,
+        on_time: Callable[[datetime, int], None] | None = None,
+    ) -> None:
         if channel not in CHANNELS:
             raise ValidationError(
                 N_("There is no statement format for channel {channel}."), field="channel", channel=channel
@@ -171,8 +321,19 @@ class StatementReader:
         self.computed = StatementTotals()
         self.day: date | None = None
         self.physical_line = 0
+        self.on_time = on_time  # sees each distinct line time (with its first line) once; may raise
+        # A day has 86,400 distinct seconds and amounts repeat: each distinct text (or its bytes) parsed once.
+        self._times: dict[str | bytes, datetime] = {}
+        self._fens: dict[str | bytes, int] = {}
+        self._order_sum = self._applied_sum = 0
 
     def __iter__(self) -> Iterator[StatementLine]:
+        for block in self.blocks():
+            yield from (block if isinstance(block, list) else block.lines())
+
+    def blocks(self) -> Iterator[ColumnBlock | list[StatementLine]]:
+        """The statement's lines in consecutive blocks: a ColumnBlock for plain WeChat rows (parsed column by
+        column, without a Python step per line), else a list of StatementLine. Checked like __iter__."""
         if isinstance(self.source, bytes):
             yield from self._read(io.BytesIO(self.source))
         elif isinstance(self.source, Path):
@@ -181,18 +342,32 @@ class StatementReader:
         else:
             yield from self._read(self.source)
 
-    def _read(self, raw: BinaryIO) -> Iterator[StatementLine]:
+    def _read(self, raw: BinaryIO) -> Iterator[ColumnBlock | list[StatementLine]]:
         if hasattr(raw, "peek"):
             head = raw.peek(SNIFF_BYTES)[:SNIFF_BYTES]
         else:  # BytesIO and other seekable streams
             head = raw.read(SNIFF_BYTES)
             raw.seek(-len(head), io.SEEK_CUR)
-        text = io.TextIOWrapper(raw, encoding=_choose_encoding(head), newline="", errors="strict")
+        encoding = _choose_encoding(head)
+        if self.channel == "wechat":
+            try:
+                yield from self._wechat(_Text(raw, encoding, self))
+            except csv.Error as err:
+                raise _problem(
+                    self.physical_line, N_("the CSV is malformed ({error})."), error=str(err)
+                ) from None
+            self._check_totals()
+            return
+        text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors="strict")
         try:
-            if self.channel == "wechat":
-                yield from self._wechat(text)
-            else:
-                yield from self._alipay(text)
+            batch: list[StatementLine] = []
+            for line in self._alipay(text):
+                batch.append(line)
+                if len(batch) >= LIST_BLOCK_LINES:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
         except UnicodeDecodeError:
             raise _problem(self.physical_line, N_("the file is not valid text (UTF-8 or GBK).")) from None
         except csv.Error as err:
@@ -204,43 +379,191 @@ class StatementReader:
                 text.detach()
         self._check_totals()
 
+    def _parse_time(self, text: str, line_no: int, key: str | bytes | None = None) -> datetime:
+        """A time text seen for the first time (or again after the cache was emptied): parsed, remembered
+        (under `key`, its bytes, when read as bytes), and shown to `on_time`."""
+        times = self._times
+        if len(times) > TIME_CACHE_MAX:
+            times.clear()
+        at = times[text if key is None else key] = _to_time(text, line_no)
+        if self.on_time is not None:
+            self.on_time(at, line_no)
+        return at
+
     # ------------------------------------------------------------------------------------------ WeChat
 
-    def _numbered(self, text: io.TextIOWrapper) -> Iterator[str]:
-        for line in text:
-            self.physical_line += 1
-            yield line
-
-    def _wechat(self, text: io.TextIOWrapper) -> Iterator[StatementLine]:
-        rows = (_split(line) for line in self._numbered(text))
+    def _wechat(self, text: _Text) -> Iterator[ColumnBlock | list[StatementLine]]:
         header = None
-        for row in rows:
+        while raw := text.readline():
+            self.physical_line += 1
+            row = _split(raw)
             if any(cell.strip() for cell in row):
                 header = [cell.strip().lstrip("\ufeff`").strip() for cell in row]
                 break
         if header is None:
             raise ValidationError(N_("The statement file is empty."), field="statement")
         col = _columns(header, WECHAT_REQUIRED, self.physical_line)
-        i_time, i_tno, i_ono, i_state, i_settle, i_rid, i_rno, i_refund, i_rstate, i_fee = (
-            col[n] for n in WECHAT_REQUIRED
+        layout = _WechatLayout(
+            *(col[n] for n in WECHAT_REQUIRED),
+            order=header.index("订单金额") if "订单金额" in header else None,
+            applied=header.index("申请退款金额") if "申请退款金额" in header else None,
+            width=len(header),
         )
-        i_order = header.index("订单金额") if "订单金额" in header else None
-        i_applied = header.index("申请退款金额") if "申请退款金额" in header else None
-        width = len(header)
+        self._order_sum = self._applied_sum = 0
+        while chunk := text.block():
+            block = self._wechat_columns(chunk, layout, text)
+            if block is not None:
+                yield block
+                continue
+            lines = list(self._wechat_lines(chunk, layout, text))
+            if lines:
+                yield lines
+            if self.declared is not None:
+                break
+        if layout.order is not None:
+            self.computed.extra["订单总金额"] = self._order_sum
+        if layout.applied is not None:
+            self.computed.extra["申请退款总金额"] = self._applied_sum
+
+    def _wechat_columns(self, chunk: bytes, lay: _WechatLayout, text: _Text) -> ColumnBlock | None:
+        """The usual block of a UTF-8 bill — whole rows of exactly the header's width, every field back-quoted,
+        nothing quoted or padded — split and parsed a column at a time, as bytes (a Chinese subject would make
+        the text twice as wide); None for anything else, which is read line by line."""
+        if text.encoding != "utf-8":
+            return None
+        if b'"' in chunk or not chunk.endswith(b"\n"):
+            return None
+        if not chunk.isascii():
+            text.decode(chunk)  # refuses a bad byte, naming its line
+        plain = chunk.translate(None, b"`")
+        n = plain.count(b"\n")
+        step = lay.width + 1
+        # One split for the whole block: each row's fields followed by a "\n" marker, so a row of another
+        # width (a blank line, the summary, a line ended by LF in a CRLF file) shows as a marker out of place.
+        # Padding needs no look: the time and amount parsers strip it, and the text columns are stripped
+        # below when they hold any.
+        if b"\r" in plain:
+            plain = plain.replace(b"\r\n", b",\n,")
+            if b"\r" in plain:
+                return None  # a lone CR: a line end to the line-by-line reader
+        else:
+            plain = plain.replace(b"\n", b",\n,")
+        flat = plain.split(b",")
+        if len(flat) != n * step + 1 or flat[lay.width :: step].count(b"\n") != n:
+            return None
+        flat.pop()
+        first = self.physical_line + 1
+
+        def column(i: int) -> list[bytes]:
+            return flat[i::step]
+
+        def texts(i: int) -> list[str]:
+            joined = b"\n".join(flat[i::step]).decode()  # one decode for the column
+            if " " in joined or "\t" in joined:
+                return [v.strip(" \t") for v in joined.split("\n")]
+            return joined.split("\n")
+
+        # Times: each distinct one of the block looked up (and, if new, parsed and shown to on_time) once.
+        times = self._times
+        time_keys = column(lay.time)
+        distinct = set(time_keys)
+        if not distinct <= times.keys():
+            at_first = dict(zip(reversed(time_keys), range(n - 1, -1, -1), strict=True))
+            for t in sorted(distinct.difference(times), key=at_first.__getitem__):
+                self._parse_time(t.decode(), first + at_first[t], key=t)
+            for t in distinct.difference(times):  # the cache was emptied on the way: fill it again
+                times[t] = _to_time(t.decode(), first + at_first[t])
+        time_of = {t: times[t] for t in distinct}
+        fee = self._fen_column(column(lay.fee), first, "手续费")
+        settle_keys = column(lay.settle)
+        settle = self._fen_column(settle_keys, first, "应结订单金额")
         c = self.computed
-        order_sum = applied_sum = 0
-        times: dict[str, datetime] = {}
-        fens: dict[str, int] = {}  # amounts repeat: each distinct text parsed once
+        c.fee_fen += sum(fee)
+        settled = sum(settle)
+        c.trade_fen += settled
+        amount = settle
+        if lay.order is None:
+            self._order_sum += settled
+        else:
+            order_keys = column(lay.order)
+            if order_keys == settle_keys:  # a payment's two amounts are the same text
+                self._order_sum += settled
+            else:
+                amount = self._fen_column(order_keys, first, "订单金额")
+                self._order_sum += sum(amount)
+                if any(not t.strip() for t in set(order_keys)):  # no order amount: the settled one is
+                    amount = [
+                        s if t.strip() else o for o, s, t in zip(amount, settle, order_keys, strict=True)
+                    ]
+        applied_keys = None
+        if lay.applied is not None:
+            applied_keys = column(lay.applied)
+            if applied_keys.count(b"0.00") != n:
+                self._applied_sum += sum(self._fen_column(applied_keys, first, "申请退款金额"))
+        order_no, states = texts(lay.order_no), column(lay.state)
+        trade_no = column(lay.trade_no)
+        refunds: dict[int, StatementLine] = {}
+        all_paid = states.count(b"SUCCESS") == n
+        if not all_paid and b"REFUND" in b"\n".join(states):
+            refund_keys, refund_nos = column(lay.refund), column(lay.refund_no)
+            refund_ids, refund_states = column(lay.refund_id), column(lay.refund_state)
+            for i, state in enumerate(states):
+                if state.strip(b" \t") != b"REFUND":
+                    continue
+                line_no = first + i
+                refund = to_fen(refund_keys[i].decode(), line_no, "退款金额")
+                if applied_keys is not None:
+                    text_ = applied_keys[i].decode()
+                    refund_amount = to_fen(text_, line_no, "申请退款金额") if text_ != "0.00" else 0
+                else:
+                    refund_amount = refund
+                c.refund_fen += refund
+                refunds[i] = StatementLine(
+                    "wechat", "refund", order_no[i], _text(trade_no[i]), _text(refund_nos[i]),
+                    _text(refund_ids[i]), refund_amount, -fee[i], _text(refund_states[i]) or "SUCCESS",
+                    time_of[time_keys[i]], line_no,
+                )  # fmt: skip
+            c.refund_count += len(refunds)
+        c.trade_count += n - len(refunds)
+        self.physical_line += n
+        return ColumnBlock(
+            first, order_no, amount, fee, states, trade_no, time_keys, time_of, refunds, all_paid
+        )
+
+    def _fen_column(self, keys: list[bytes], first: int, column: str) -> list[int]:
+        """A column of amount texts as fen; each distinct text parsed once (bad ones named by their line)."""
+        fens = self._fens
+        try:
+            return list(map(fens.__getitem__, keys))
+        except KeyError:
+            new = set(keys).difference(fens)
+            if len(fens) + len(new) > AMOUNT_CACHE_MAX:
+                fens.clear()
+                new = set(keys)
+            bad = []
+            for t in new:
+                try:
+                    fens[t] = to_fen(t.decode())
+                except ValidationError:
+                    bad.append(t)
+            if bad:
+                line = min(keys.index(t) for t in bad)
+                to_fen(keys[line].decode(), first + line, column)  # raises, naming the first bad line
+        return list(map(fens.__getitem__, keys))
+
+    def _wechat_lines(self, chunk: bytes, lay: _WechatLayout, text: _Text) -> Iterator[StatementLine]:
+        """A block read line by line: quoted or padded fields, blank lines, the summary, broken rows."""
+        src = io.StringIO(text.decode(chunk), newline="")
+        c = self.computed
+        times, fens = self._times, self._fens
         junk = "` \t"  # the back-quote WeChat puts before every field, and stray padding
-        line_no = self.physical_line
-        for raw in text:  # the hot loop: lines counted and split here, without generator layers
-            line_no += 1
-            self.physical_line = line_no
+        width = lay.width
+        for raw in src:
+            self.physical_line += 1
+            line_no = self.physical_line
             if '"' in raw:
                 row = [v.strip(junk) for v in _split(raw)]
             else:
-                # Every field is back-quoted: drop the quotes once per line, not once per field; padding
-                # around a field (rare) takes the slow path.
                 plain = raw.rstrip("\r\n").replace("`", "")
                 row = plain.split(",")
                 if "\t" in plain or ", " in plain or " ," in plain or plain[:1] == " " or plain[-1:] == " ":
@@ -249,58 +572,55 @@ class StatementReader:
                 if not any(v.strip() for v in row):
                     continue
                 if row[0] == "总交易单数":
-                    self.declared = self._wechat_summary(row, next(rows, None))
-                    break
+                    values = next(src, None) or text.readline() or None
+                    self.declared = self._wechat_summary(row, None if values is None else _split(values))
+                    return
                 raise _problem(line_no, N_("it has {n} columns, the header {m}."), n=len(row), m=width)
-            state = row[i_state]
-            text_ = row[i_time]
-            at = times.get(text_) or _to_time(text_, line_no, times)
-            text_ = row[i_fee]
-            fee = fens.get(text_)
-            if fee is None:
-                fee = _cached_fen(fens, text_, line_no, "手续费")
-            settle_text = row[i_settle]
-            settle = fens.get(settle_text)
-            if settle is None:
-                settle = _cached_fen(fens, settle_text, line_no, "应结订单金额")
+            state = row[lay.state]
+            time_text = row[lay.time]
+            at = times.get(time_text) or self._parse_time(time_text, line_no)
+            fee = _cached_fen(fens, row[lay.fee], line_no, "手续费")
+            settle_text = row[lay.settle]
+            settle = _cached_fen(fens, settle_text, line_no, "应结订单金额")
             c.fee_fen += fee
             c.trade_fen += settle
-            if i_order is None:
+            if lay.order is None:
                 order_text = ""
                 order = settle
             else:
-                order_text = row[i_order]
+                order_text = row[lay.order]
                 order = (
                     settle
                     if order_text == settle_text
                     else _cached_fen(fens, order_text, line_no, "订单金额")
                 )
             applied = 0
-            if i_applied is not None:
-                applied_text = row[i_applied]
+            if lay.applied is not None:
+                applied_text = row[lay.applied]
                 if applied_text != "0.00":
                     applied = to_fen(applied_text, line_no, "申请退款金额")
-            applied_sum += applied
-            order_sum += order
+            self._applied_sum += applied
+            self._order_sum += order
             if state == "REFUND":
-                refund = to_fen(row[i_refund], line_no, "退款金额")
+                refund = to_fen(row[lay.refund], line_no, "退款金额")
                 c.refund_count += 1
                 c.refund_fen += refund
                 yield StatementLine(
-                    "wechat", "refund", row[i_ono], row[i_tno], row[i_rno],
-                    row[i_rid], applied if i_applied is not None else refund, -fee,
-                    row[i_rstate] or "SUCCESS", at, line_no,
+                    "wechat", "refund", row[lay.order_no], row[lay.trade_no], row[lay.refund_no],
+                    row[lay.refund_id], applied if lay.applied is not None else refund, -fee,
+                    row[lay.refund_state] or "SUCCESS", at, line_no,
                 )  # fmt: skip
             else:
                 c.trade_count += 1
                 yield StatementLine(
-                    "wechat", "trade", row[i_ono], row[i_tno], "", "",
+                    "wechat", "trade", row[lay.order_no], row[lay.trade_no], "", "",
                     order if order_text else settle, fee, state, at, line_no,
                 )  # fmt: skip
-        if i_order is not None:
-            c.extra["订单总金额"] = order_sum
-        if i_applied is not None:
-            c.extra["申请退款总金额"] = applied_sum
+
+    def _numbered(self, text: io.TextIOWrapper) -> Iterator[str]:
+        for line in text:
+            self.physical_line += 1
+            yield line
 
     def _wechat_summary(self, title: list[str], values: list[str] | None) -> StatementTotals:
         line_no = self.physical_line
@@ -365,7 +685,7 @@ class StatementReader:
             )
         )
         i_created = header.index("创建时间") if "创建时间" in header else i_time
-        times: dict[str, datetime] = {}
+        times = self._times
         width = len(header)
         c = self.computed
         for row in rows:
@@ -378,7 +698,7 @@ class StatementReader:
             if kind not in ("交易", "退款"):
                 continue  # other business types (e.g. 冻结) are not payments; the footer does not count them
             at_text = row[i_time].strip() or row[i_created].strip()
-            at = _to_time(at_text, line_no, times)
+            at = times.get(at_text) or self._parse_time(at_text, line_no)
             amount = to_fen(row[i_amount], line_no, "订单金额（元）")
             net = to_fen(row[i_net], line_no, "商家实收（元）")
             fee = to_fen(row[i_fee], line_no, "服务费（元）")
@@ -437,6 +757,11 @@ class StatementReader:
                 )
 
 
+def _text(field: bytes) -> str:
+    """A field of a block read as bytes, as the line-by-line reader gives it (padding stripped)."""
+    return field.strip(b" \t").decode()
+
+
 def _split(line: str) -> list[str]:
     """One CSV line as fields: a plain split when nothing is quoted (the usual case, and much faster)."""
     if '"' in line:
@@ -450,6 +775,8 @@ def _columns(header: list[str], needed: tuple[str, ...], line_no: int) -> dict[s
         raise _problem(line_no, N_("the header lacks the column(s) {names}."), names=", ".join(missing))
     return {n: header.index(n) for n in needed}
 
+
+_EOL = re.compile(rb"\r\n|\r|\n")
 
 _DAY_RE = re.compile(r"起始日期[：:]\s*\[(\d{4})年(\d{1,2})月(\d{1,2})日")
 _TOTAL_RE = re.compile(r"^#(交易|退款)合计[：:]\s*(\d+)\s*笔")
