@@ -10,8 +10,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from console.widgets.footer import KeyFooter
 from console.widgets.topbar import TopBar
 from core.context import Context
 from core.errors import AnjuError
@@ -40,7 +41,7 @@ class WorkScreen(Screen[None]):
         with Vertical(classes="work-body"):
             yield from self.body()
         yield Static("", id="message", classes="work-message")
-        yield Footer()
+        yield KeyFooter()
 
     def body(self) -> ComposeResult:
         yield from ()

@@ -10,7 +10,8 @@ from textual.app import ComposeResult
 
 from console.keys import bindings
 from console.screens.base import WorkScreen
-from console.screens.dialogs import ChoiceDialog, ConfirmDialog, Field, FormDialog
+from console.screens.dialogs import ChoiceDialog, ConfirmDialog
+from console.widgets.form import FormDialog, FormField
 from console.widgets.paged_table import PagedTable
 from core.i18n import _
 from core.security import services as security
@@ -47,10 +48,10 @@ class UsersScreen(WorkScreen):
 
     def action_add_user(self) -> None:
         fields = [
-            Field("username", _("User name")),
-            Field("display_name", _("Name")),
-            Field("password", _("Password"), password=True),
-            Field("roles", _("Roles (codes, separated by commas)")),
+            FormField("username", _("User name"), max_length=200),
+            FormField("display_name", _("Name"), max_length=200),
+            FormField("password", _("Password"), password=True, max_length=200),
+            FormField("roles", _("Roles (codes, separated by commas)"), max_length=200),
         ]
 
         def answered(values: dict[str, str] | None) -> None:
@@ -117,7 +118,10 @@ class UsersScreen(WorkScreen):
                 ),
             )
 
-        fields = [Field("password", _("New password"), True), Field("again", _("New password again"), True)]
+        fields = [
+            FormField("password", _("New password"), password=True, max_length=200),
+            FormField("again", _("New password again"), password=True, max_length=200),
+        ]
         title = _("Reset the password of {username}").format(username=username)
         self.app.push_screen(FormDialog(title, fields), answered)
 

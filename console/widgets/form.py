@@ -1,6 +1,7 @@
-"""Dialogs of the payment hub screens: a form mixing text fields and choices (a decision, a channel, an app),
+"""The back office's form dialog — text fields, password fields and choices (a decision, a channel, an app) —
 and a dialog that shows a secret once. Each returns its answer through `dismiss` (None when cancelled); the
-screen that opened it calls the service, which checks the values."""
+screen that opened it calls the service, which checks the values. Every screen's form is this one FormDialog
+(console/screens/dialogs.py keeps only the yes/no and tick-several dialogs)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from core.i18n import _
 
 @dataclass(frozen=True)
 class FormField:
-    """A text field, or a choice when `choices` are given ((value, translated label) pairs)."""
+    """A text field (hidden as typed when `password`), or a choice when `choices` are given ((value,
+    translated label) pairs)."""
 
     key: str
     label: str  # already translated
@@ -27,10 +29,13 @@ class FormField:
     choices: tuple[tuple[str, str], ...] = ()
     placeholder: str = ""
     max_length: int = 500
+    password: bool = False
 
 
 class FormDialog(ModalScreen[dict[str, str] | None]):
-    """Fields and OK; returns {key: text or chosen value ("" when nothing chosen)}."""
+    """Fields and OK; returns {key: text or chosen value ("" when nothing chosen)}. Enter in a text field goes
+    on to the next field, and in the last one answers OK. A subclass may lay the fields out otherwise
+    (SheetDialog): any field object with a `key` works, as long as its widget's id is `field-<key>`."""
 
     BINDINGS = bindings("dialog")
 
@@ -57,6 +62,7 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
                     yield Input(
                         value=f.value,
                         placeholder=f.placeholder,
+                        password=f.password,
                         id=f"field-{f.key}",
                         max_length=f.max_length,
                         compact=True,
@@ -68,7 +74,12 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self._finish()
+        widgets = [self.query_one(f"#field-{f.key}") for f in self.fields]
+        after = widgets[widgets.index(event.input) + 1 :] if event.input in widgets else []
+        if after:
+            after[0].focus()
+        else:
+            self._finish()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

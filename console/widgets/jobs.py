@@ -6,6 +6,11 @@ in a child process with its own Context (same database, same user, same clock, s
 thread only waits on a pipe for progress and the answer, so the UI thread runs freely. Cancelling the worker
 ends the process. A database another process cannot open (in-memory SQLite) runs the job in the thread.
 This module imports no Textual at the top: the child imports it, and should start fast.
+
+The keys stay quick while a job runs: the child runs at a lower priority than the app (its start-up imports
+and its work yield the CPU to the key that was just typed), progress reaches the app at most every
+PROGRESS_EVERY_S, and a verify sends back a summary (the first problems and their number), not every problem
+— a million of them unpickled in the app would hold the interpreter lock for seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import pickle
 import select
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +40,9 @@ ROOT = (
 )  # the project: the child imports console and core from it
 POLL_S = 0.05  # how often the waiting thread looks at the pipe and at cancellation
 JOIN_S = 5.0
+CHILD_NICENESS = 5  # the child's priority below the app's (os.nice): the app's keys come first
+PROGRESS_EVERY_S = 0.1  # progress is passed on to the app at most this often (the last one always)
+PROBLEMS_KEPT = 20  # a verify summary lists this many problems (and counts them all)
 
 Progress = Callable[[int, int], None]
 
@@ -123,7 +132,16 @@ def _child_main() -> None:
         db.dispose()
 
 
-CHILD_CODE = "from console.widgets.jobs import _child_main; _child_main()"
+# The priority is lowered first, so that even the child's imports give way to the app.
+CHILD_CODE = (
+    "import os\n"
+    "try:\n"
+    f"    os.nice({CHILD_NICENESS})\n"
+    "except OSError:\n"
+    "    pass\n"
+    "from console.widgets.jobs import _child_main\n"
+    "_child_main()\n"
+)
 
 
 def _messages(proc: subprocess.Popen, cancelled: Callable[[], bool]) -> Iterator[tuple]:
@@ -170,13 +188,17 @@ def run_in_process(
         cwd=ROOT,
     )
     assert proc.stdin is not None and proc.stdout is not None
+    passed_on = 0.0
     try:
         proc.stdin.write(pickle.dumps((spec, target, args, kwargs or {}, progress is not None)))
         proc.stdin.close()
         for kind, *rest in _messages(proc, cancelled):
             if kind == "progress":
-                if progress is not None:
-                    progress(*rest)
+                done, total = rest
+                now = time.monotonic()
+                if progress is not None and (now - passed_on >= PROGRESS_EVERY_S or done >= total):
+                    passed_on = now
+                    progress(done, total)
             elif kind == "done":
                 return rest[0]
             elif kind == "refused":
@@ -191,6 +213,28 @@ def run_in_process(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(JOIN_S)
+
+
+@dataclass
+class VerifySummary:
+    """What the app shows of a verify: the records checked, the number of problems and the first of them
+    (same reading as core.audit.log.VerifyResult: `ok`, `checked`, `problems`)."""
+
+    checked: int
+    problem_count: int
+    problems: list[dict]
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+
+def verify_summary(ctx: Context, check: str, keep: int = PROBLEMS_KEPT) -> VerifySummary:
+    """Run the verify service `check` ("module:name", e.g. "core.overview:check_audit") and return its
+    summary: all problems counted, the first `keep` listed (for call_in_process: a small answer to send)."""
+    module, name = check.split(":")
+    result = getattr(importlib.import_module(module), name)(ctx)
+    return VerifySummary(result.checked, len(result.problems), list(result.problems[:keep]))
 
 
 def call_in_process(

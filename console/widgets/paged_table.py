@@ -4,6 +4,11 @@ read model (core.listing) in worker threads; filters above it, sorting by clicki
 The window moves as the cursor nears its edge, so a list of a million rows opens at once and scrolls without
 ever holding more than WINDOW_ROWS rows. Workers post messages; stale pages (from before a filter or sort
 change, or overtaken by a newer request) are dropped by request number.
+
+Kept light, because every list screen opens through it: cells are ready-made Text made in the worker that
+read the page (the table never parses markup; the UI thread only fills it), columns of a fixed width are not
+measured cell by cell, the status line has a fixed size (a new text re-lays nothing out), and the export bar
+is mounted only when an export starts.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
+from textual.render import measure
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, ProgressBar, Select, Static
 from textual.worker import get_current_worker
@@ -42,31 +49,64 @@ from core.i18n import _
 from core.listing import Column, ListQuery, Source, count, get_source, paged
 from core.money import format_fen
 
+
+def measure_width(console: Any, renderable: Any) -> int:
+    """The width a one-line cell needs (what DataTable measures, without its generic path for a Text)."""
+    if isinstance(renderable, Text):
+        return renderable.cell_len
+    return measure(console, renderable, 1)
+
+
 WINDOW_ROWS = 200  # rows held by the table at a time
 MARGIN_ROWS = 20  # the window moves when the cursor comes this close to its edge
 FILTER_DELAY_S = 0.4  # typing in a filter re-reads the list after this pause
 
 
-def format_cell(kind: str, value: Any) -> Text | str:
-    """How a value of a column kind is shown: money as yuan right-aligned, instants in business time."""
+def format_cell(kind: str, value: Any) -> Text:
+    """How a value of a column kind is shown: money as yuan right-aligned, instants in business time.
+    Always a Text: a str cell would be parsed as markup by the table each time it is drawn."""
     if value is None:
-        return ""
+        return Text("")
     if kind == "fen":
         return Text(format_fen(int(value), symbol=False), justify="right")
     if kind == "int":
         return Text(f"{value}", justify="right")
     if kind == "datetime" and isinstance(value, datetime):
-        return value.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S")
+        return Text(value.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S"))
     if kind == "date" and isinstance(value, date):
-        return value.isoformat()
+        return Text(value.isoformat())
     if kind == "bool":
-        return _("yes") if value else _("no")
+        return Text(_("yes") if value else _("no"))
     # Plain text, never markup: a description may hold brackets.
     return Text(str(value).replace("\n", " "))
 
 
 class WindowTable(DataTable):
-    """The table of a paged list: Ctrl+Home/Ctrl+End mean the whole list's first/last row, not the window's."""
+    """The table of a paged list: Ctrl+Home/Ctrl+End mean the whole list's first/last row, not the window's.
+
+    Its rows are one line high and most columns have a fixed width, so new rows are not measured cell by
+    cell (DataTable would format and measure all 200 rows × columns of a window after each page); only
+    columns without a width are measured."""
+
+    def _update_dimensions(self, new_rows) -> None:  # type: ignore[no-untyped-def]
+        if self._labelled_row_exists or any(
+            self.rows[key].auto_height for key in new_rows if key in self.rows
+        ):
+            super()._update_dimensions(new_rows)
+            return
+        auto = [(i, column) for i, column in enumerate(self.ordered_columns) if column.auto_width]
+        if auto:
+            console = self.app.console
+            for key in new_rows:
+                index = self._row_locations.get(key)
+                if index is None:
+                    continue
+                cells = self._get_row_renderables(index).cells
+                for i, column in auto:
+                    column.content_width = max(column.content_width, measure_width(console, cells[i]))
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header)
 
     def action_scroll_top(self) -> None:
         self.post_message(JumpRequested(last=False))
@@ -113,6 +153,9 @@ class PagedTable(Vertical):
         self._counted = -1  # the generation whose exact count is known
         self._filter_timer: Timer | None = None
         self._exporting = False
+        # Cells of a page made in the worker that read it (by request number), so the UI thread only fills
+        # the table with them.
+        self._prepared: dict[int, list[list[Text | str]]] = {}
 
     # ------------------------------------------------------------------------------------ layout
 
@@ -139,12 +182,11 @@ class PagedTable(Vertical):
                             max_length=100,
                         )
         yield WindowTable(cursor_type="row", zebra_stripes=True, classes="rows")
+        # The export bar is mounted into the foot when an export starts (most lists are never exported).
         with Horizontal(classes="list-foot"):
             yield Static("", classes="list-status")
-            yield ProgressBar(classes="export-progress", show_eta=False)
 
     def on_mount(self) -> None:
-        self.query_one(".export-progress").display = False
         self._add_columns()
         self.reload()
 
@@ -284,6 +326,7 @@ class PagedTable(Vertical):
                 )
             )
         else:
+            self._prepared = {request: [self._cells(row) for row in page.rows]}
             self.post_message(PageLoaded(request, page, cursor))
 
     @on(PageLoaded)
@@ -303,7 +346,10 @@ class PagedTable(Vertical):
             self.total, self.exact = page.total_estimate, page.exact
         table = self.query_one(WindowTable)
         table.clear()
-        table.add_rows([self._cells(row) for row in page.rows])
+        cells = self._prepared.pop(message.request, None)
+        if cells is None or len(cells) != len(page.rows):
+            cells = [self._cells(row) for row in page.rows]
+        table.add_rows(cells)
         if page.rows:
             row = min(max(0, message.cursor - page.offset), len(page.rows) - 1)
             table.move_cursor(row=row, animate=False, scroll=True)
@@ -420,7 +466,10 @@ class PagedTable(Vertical):
         self._status(_("Row {row} of {total}").format(row=f"{row:,}", total=total))
 
     def _status(self, text: str, *, error: bool = False) -> None:
-        self.query_one(".list-status", Static).update(Text(text, style="bold red" if error else "dim"))
+        # One line of fixed height: a new text needs no new layout of the screen.
+        self.query_one(".list-status", Static).update(
+            Text(text, style="bold red" if error else "dim", no_wrap=True, overflow="ellipsis"), layout=False
+        )
 
     # ------------------------------------------------------------------------------------ export
 
@@ -432,9 +481,7 @@ class PagedTable(Vertical):
         stamp = datetime.now(BUSINESS_TZ).strftime("%Y%m%d-%H%M%S")
         path = self.export_dir() / f"{self.source.code.replace('.', '-')}-{stamp}.xlsx"
         query = ListQuery(filters=self.filters(), sort=self.sort, descending=self.descending)
-        bar = self.query_one(".export-progress", ProgressBar)
-        bar.update(total=None, progress=0)
-        bar.display = True
+        self._export_bar().update(total=None, progress=0)
         self.run_worker(partial(self._export, query, path), thread=True, group=f"export-{id(self)}")
 
     def _export(self, query: ListQuery, path: Path) -> None:
@@ -471,17 +518,30 @@ class PagedTable(Vertical):
         else:
             self.post_message(ExportFinished(str(path), rows))
 
+    def _export_bar(self) -> ProgressBar:
+        """The export's progress bar in the list's foot (mounted the first time, shown while exporting)."""
+        bars = self.query(".export-progress")
+        if bars:
+            bar = bars.first(ProgressBar)
+        else:
+            bar = ProgressBar(classes="export-progress", show_eta=False)
+            self.query_one(".list-foot").mount(bar)
+        bar.display = True
+        return bar
+
     @on(ExportProgress)
     def _export_progress(self, message: ExportProgress) -> None:
         message.stop()
-        self.query_one(".export-progress", ProgressBar).update(
-            total=max(1, message.total), progress=message.done
-        )
+        bars = self.query(".export-progress")
+        if bars:
+            bars.first(ProgressBar).update(total=max(1, message.total), progress=message.done)
 
     @on(ExportFinished)
     def _export_finished(self, message: ExportFinished) -> None:
         self._exporting = False
-        self.query_one(".export-progress", ProgressBar).display = False
+        bars = self.query(".export-progress")
+        if bars:
+            bars.first().display = False
         if message.error:
             self.app.notify(message.error, severity="error", timeout=10)
         else:
