@@ -4,11 +4,17 @@ and their p99 latency (target: at least 300 per second).
 Starts the channel simulator and `anju hub serve` as their own processes on free loopback ports over a fresh
 SQLite site (or `--db URL`, e.g. a PostgreSQL database already migrated), then has 20 client threads each
 send signed `POST /v1/pay-orders` (WeChat QR: the hub also calls the simulator for every order).
+
+Besides the rate and latency it prints the CPU time each process spent per order (hub, simulator, the
+clients), which is steadier than wall time on a shared machine, and the ceilings those figures imply: the hub
+is one process, so its CPU per order bounds it (one core), and the three together share the machine's cores.
+`--root DIR` starts the servers from another checkout (to compare before/after back to back).
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import socket
@@ -47,12 +53,20 @@ def wait_up(url: str, timeout_s: float = 60) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--db", default=None, help="database URL for the hub (default: a new SQLite site)")
+    parser.add_argument("--root", default=None, help="start the servers from this checkout")
     args = parser.parse_args()
+    root = Path(args.root).resolve() if args.root else ROOT
 
     from core.bootstrap import init_site
     from core.clock import SystemClock
@@ -81,7 +95,7 @@ def main() -> None:
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "hub.sim", "--port", str(sim_port), "--merchant", f"anju:{SIM_KEY}"],
-            cwd=ROOT,
+            cwd=root,
             env=env,
         ),
         subprocess.Popen(
@@ -98,21 +112,23 @@ def main() -> None:
                 "--no-jobs",
             ]
             + (["--db", args.db] if args.db else []),
-            cwd=ROOT,
+            cwd=root,
             env=env,
         ),
     ]
     try:
         wait_up(f"http://127.0.0.1:{sim_port}/sim/health")
         wait_up(f"http://127.0.0.1:{hub_port}/openapi.json")
-        url = f"http://127.0.0.1:{hub_port}"
         per_client = args.orders // args.clients
         latencies: list[float] = []
         errors: list[int] = []
         lock = threading.Lock()
 
         def client(n: int) -> None:
-            with httpx.Client(base_url=url, timeout=30) as c:
+            # One keep-alive connection per client, on the standard library's HTTP client: the clients share
+            # the machine's cores with the hub and the simulator, so they should cost as little as possible.
+            conn = http.client.HTTPConnection("127.0.0.1", hub_port, timeout=30)
+            try:
                 for i in range(per_client):
                     body = json.dumps(
                         {
@@ -123,24 +139,31 @@ def main() -> None:
                         }
                     ).encode()
                     headers = sign_request(app_id, secret, "POST", "/v1/pay-orders", body, int(time.time()))
+                    headers["Content-Type"] = "application/json"
                     t0 = time.perf_counter()
-                    r = c.post("/v1/pay-orders", content=body, headers=headers)
+                    conn.request("POST", "/v1/pay-orders", body=body, headers=headers)
+                    resp = conn.getresponse()
+                    resp.read()
                     dt = (time.perf_counter() - t0) * 1000
                     with lock:
                         latencies.append(dt)
-                        if r.status_code != 201:
-                            errors.append(r.status_code)
+                        if resp.status != 201:
+                            errors.append(resp.status)
+            finally:
+                conn.close()
 
         # warm-up
         client(99)
         latencies.clear()
         threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
+        cpu0 = [cpu_s(p.pid) for p in procs] + [time.process_time()]
         started = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - started
+        cpu1 = [cpu_s(p.pid) for p in procs] + [time.process_time()]
         latencies.sort()
         done = len(latencies)
         p99 = latencies[max(0, int(done * 0.99) - 1)]
@@ -148,6 +171,13 @@ def main() -> None:
         print(f"signed order creations: {done} in {elapsed:.2f} s with {args.clients} clients: {rate:.0f}/s")
         print(
             f"latency median {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms; errors {len(errors)} {sorted(set(errors))}"
+        )
+        sim_ms, hub_ms, client_ms = ((b - a) * 1000 / done for a, b in zip(cpu0, cpu1, strict=True))
+        total_ms = sim_ms + hub_ms + client_ms
+        cores = os.cpu_count() or 1
+        print(
+            f"CPU per order: hub {hub_ms:.2f} ms, simulator {sim_ms:.2f} ms, clients {client_ms:.2f} ms; "
+            f"ceilings: hub process {1000 / hub_ms:.0f}/s, all on {cores} cores {cores * 1000 / total_ms:.0f}/s"
         )
         print(f"target >= 300/s: {'met' if rate >= 300 else 'NOT met'}")
     finally:

@@ -72,6 +72,11 @@ class UnitOfWork:
             )
         )
 
+    def audit_encoded(self, action: str, object_type: str, object_id: object, after_json: str) -> None:
+        """`audit` with `after` already written as canonical JSON text (canonical_json of the same value), for a
+        hot path that sends the same payload to the outbox too and should not encode it twice."""
+        self._audit.append(PendingAudit(action, object_type, str(object_id), None, after_json))
+
     def emit(self, event_type: str, payload: Any, schema_version: int = 1) -> None:
         """Append a sync outbox event (numbered gaplessly per site at commit)."""
         self._events.append(PendingEvent(event_type, canonical_json(payload), schema_version))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -444,7 +445,7 @@ _BOOKS_BY_CODE = select(_BOOKS.c.code, _BOOKS.c.id).where(
 )
 _ADD_TO_BALANCES = (
     update(_ACCOUNTS)
-    .where(_ACCOUNTS.c.id == bindparam("b_id"))
+    .where(_ACCOUNTS.c.id == bindparam("b_id"), _ACCOUNTS.c.closed.is_(False))
     .values(
         debits_posted_fen=_ACCOUNTS.c.debits_posted_fen + bindparam("b_debits"),
         credits_posted_fen=_ACCOUNTS.c.credits_posted_fen + bindparam("b_credits"),
@@ -694,6 +695,76 @@ def _entry_texts(
     return digest, entry_json
 
 
+# Open accounts by database, as (book code, account code) → (book id, account): what a payment's entry would
+# otherwise read twice (its book, its accounts) on every post. An account's id, book, type and limits never
+# change and books and accounts are never deleted; only `closed` can, and the balance update that every post
+# makes matches open accounts only, so a cached account closed (or gone, in a database restored under the
+# same Database) since is caught there and the batch resolved afresh. Filled only from committed reads.
+_ACCOUNT_CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ACCOUNT_CACHE_MAX = 10_000
+
+
+def _account_cache(uow: UnitOfWork) -> dict | None:
+    """This database's cache, or None where a driver cannot count an executemany's rows (no check possible)."""
+    db = uow.ctx.db
+    cache = _ACCOUNT_CACHES.get(db)
+    if cache is None:
+        if not uow.session.get_bind().dialect.supports_sane_multi_rowcount:
+            return None
+        cache = _ACCOUNT_CACHES.setdefault(db, {})
+    return cache
+
+
+def _cached_accounts(
+    cache: dict, cols: _Columns, book_codes: list[str]
+) -> tuple[dict[str, uuid.UUID], list[_Acct], dict, Sequence] | None:
+    """(books, accounts by slot, slot by key, key per posting) from the cache, or None if any is missing."""
+    if len(book_codes) == 1:
+        book = book_codes[0]
+        keys: Sequence = cols.codes
+        wanted = {code: (book, code) for code in set(keys)}
+    else:
+        keys = list(zip(chain.from_iterable(map(repeat, cols.books, cols.lens)), cols.codes, strict=True))
+        wanted = {key: key for key in set(keys)}
+    books: dict[str, uuid.UUID] = {}
+    slot_accts: list[_Acct] = []
+    slot_of: dict = {}
+    for key, cache_key in wanted.items():
+        hit = cache.get(cache_key)
+        if hit is None:
+            return None
+        books[cache_key[0]] = hit[0]
+        slot_of[key] = len(slot_accts)
+        slot_accts.append(hit[1])
+    return books, slot_accts, slot_of, keys
+
+
+def _remember_after_commit(
+    uow: UnitOfWork,
+    cache: dict,
+    books: dict[str, uuid.UUID],
+    book_codes: list[str],
+    slot_of: dict,
+    slot_accts: list[_Acct],
+) -> None:
+    """Cache the open accounts just read once the transaction commits (a rollback may undo their creation)."""
+    found = {}
+    for key, slot in slot_of.items():
+        book, code = (book_codes[0], key) if isinstance(key, str) else key
+        acct = slot_accts[slot]
+        if not acct.closed:
+            found[(book, code)] = (books[book], acct)
+    if not found:
+        return
+
+    def remember() -> None:
+        if len(cache) + len(found) > _ACCOUNT_CACHE_MAX:
+            cache.clear()
+        cache.update(found)
+
+    uow.after_commit(remember)
+
+
 def _write_entries(
     uow: UnitOfWork, specs: Sequence[EntrySpec], reverses: Sequence[uuid.UUID | None] | None = None
 ) -> _Written:
@@ -717,12 +788,15 @@ def _write_entries_now(
         )
     cols = _batch_columns(specs)
     s = uow.session
-    n = len(specs)
-    lens, codes, amounts = cols.lens, cols.codes, cols.amounts
-    two = lens.count(2) == n  # the usual shape: one debit, one credit
+    lens, codes = cols.lens, cols.codes
 
-    # Resolve every book and account once for the whole batch.
+    # Resolve every book and account once for the whole batch: from the accounts this database has already
+    # shown open (no statement), else by reading them.
     book_codes = sorted(set(cols.books))
+    cache = _account_cache(uow)
+    cached = _cached_accounts(cache, cols, book_codes) if cache is not None else None
+    if cached is not None:
+        return _write_resolved(uow, specs, reverses, cols, *cached, cache=cache)
     books: dict[str, uuid.UUID] = {}
     for chunk in _chunks(book_codes):
         for r in s.execute(_BOOKS_BY_CODE, {"codes": list(chunk)}):
@@ -749,6 +823,28 @@ def _write_entries_now(
             for code, acct in _accounts_by_code(s, books[book], book_wanted).items():
                 slot_of[(book, code)] = len(slot_accts)
                 slot_accts.append(acct)
+    if cache is not None:
+        _remember_after_commit(uow, cache, books, book_codes, slot_of, slot_accts)
+    return _write_resolved(uow, specs, reverses, cols, books, slot_accts, slot_of, keys)
+
+
+def _write_resolved(
+    uow: UnitOfWork,
+    specs: Sequence[EntrySpec],
+    reverses: Sequence[uuid.UUID | None] | None,
+    cols: _Columns,
+    books: dict[str, uuid.UUID],
+    slot_accts: list[_Acct],
+    slot_of: dict,
+    keys: Sequence,
+    *,
+    cache: dict | None = None,
+) -> _Written:
+    """Write a validated batch whose books and accounts are resolved (`cache`: they came from the cache)."""
+    s = uow.session
+    n = len(specs)
+    lens, amounts = cols.lens, cols.amounts
+    two = lens.count(2) == n  # the usual shape: one debit, one credit
     slots = list(map(slot_of.get, keys))
     used = set(slots)
     if None in used or any(slot_accts[i].closed for i in used):
@@ -813,14 +909,23 @@ def _write_entries_now(
 
     digest, entry_json = _entry_texts(cols, texts, reverses)
 
-    insert_rows(s, _ENTRIES, _ENTRY_COLUMNS, entry_rows)
-    insert_rows(s, _POSTINGS, _POSTING_COLUMNS, posting_rows)
     changed = sorted(  # id order: concurrent writers lock rows in the same order
         (slot_accts[i].id, debit_totals[i], credit_totals[i])
         for i in range(len(slot_accts))
         if debit_totals[i] or credit_totals[i]
     )
-    s.execute(_ADD_TO_BALANCES, [{"b_id": a, "b_debits": d, "b_credits": c} for a, d, c in changed])
+    # The balances first, of open accounts only: every account of the batch must match, which is what proves
+    # cached accounts still open (and still there); the inserts below follow only then.
+    moved = s.execute(_ADD_TO_BALANCES, [{"b_id": a, "b_debits": d, "b_credits": c} for a, d, c in changed])
+    if moved.rowcount != len(changed) and s.get_bind().dialect.supports_sane_multi_rowcount:
+        # Undo exactly what matched (the same open rows; this transaction holds them).
+        s.execute(_ADD_TO_BALANCES, [{"b_id": a, "b_debits": -d, "b_credits": -c} for a, d, c in changed])
+        if cache is not None:  # a cached account was closed since: read them all afresh (and refuse it)
+            cache.clear()
+            return _write_entries_now(uow, specs, reverses)
+        raise Conflict(N_("An account of this entry was closed meanwhile; try again."))
+    insert_rows(s, _ENTRIES, _ENTRY_COLUMNS, entry_rows)
+    insert_rows(s, _POSTINGS, _POSTING_COLUMNS, posting_rows)
     if limited_slots:
         _assert_within_limits(s, limited)
     return _Written(ids, entry_json, total_debits_fen, digest)
@@ -876,7 +981,9 @@ def _assert_within_limits(s: Session, limited: dict[uuid.UUID, _Acct]) -> None:
 def post_in(uow: UnitOfWork, spec: EntrySpec) -> uuid.UUID:
     """Post one entry inside the caller's transaction: one audit record and one outbox event."""
     written = _write_entries(uow, [spec])
-    uow.audit("ledger.post", "journal_entry", written.ids[0], after=written.payloads[0])
+    # The entry's payload text is canonical JSON already (the outbox sends the same text): not decoded and
+    # encoded again for the audit record.
+    uow.audit_encoded("ledger.post", "journal_entry", written.ids[0], written.entry_json[0])
     _emit_entries(uow, written)
     return written.ids[0]
 

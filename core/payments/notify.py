@@ -84,16 +84,21 @@ def enqueue_in(
     url: str | None,
     *,
     fresh: bool = False,
+    handled_by_caller: bool = False,
 ) -> uuid.UUID | None:
     """Queue the notice of `object_no` reaching `status` (once: a repeat is ignored). An app with an
     in-process handler is told right here, in the same transaction; an external app by the retry job.
-    `fresh`: the object was created in this transaction, so no earlier notice can exist."""
+    `fresh`: the object was created in this transaction, so no earlier notice can exist.
+    `handled_by_caller`: the business line itself acts on this result in the same transaction (the property
+    counter settles the bills of the payment it takes), so the notice is recorded as delivered and no handler
+    runs: the result is acted on once, and an error of that action undoes the whole transaction."""
     s = uow.session
     key = f"{kind}:{object_no}:{status}"
     if not fresh and s.execute(select(PayNotification.id).where(PayNotification.event_key == key)).first():
         return None
     handler = _HANDLERS.get(app_id)
-    if handler is None and url is None:
+    inprocess = handled_by_caller or handler is not None
+    if not inprocess and url is None:
         url = s.execute(_APP_NOTIFY_URL, {"app_id": app_id}).scalar_one_or_none()
     notice = {"kind": kind, **payload}
     nid = new_id()
@@ -103,7 +108,7 @@ def enqueue_in(
         "app_id": app_id,
         "kind": kind,
         "object_no": object_no,
-        "url": None if handler is not None else url,
+        "url": None if inprocess else url,
         "payload": notice,
         "status": PENDING,
         "attempts": 0,
@@ -113,8 +118,8 @@ def enqueue_in(
         "created_at": uow.now,
         "version": 1,
     }
-    if handler is not None:
-        error = _run_handler_in(uow, handler, notice)
+    if inprocess:
+        error = None if handler is None or handled_by_caller else _run_handler_in(uow, handler, notice)
         row["attempts"] = 1
         if error is None:
             row.update(status=DELIVERED, delivered_at=uow.now)
@@ -129,13 +134,16 @@ def enqueue_in(
                 "at": uow.now,
                 "ok": error is None,
                 "http_status": None,
-                "response": "",
+                "response": HANDLED_BY_CALLER if handled_by_caller else "",
                 "error": error or "",
             },
         )
     else:
         s.execute(_NOTIFICATION_INSERT, row)
     return nid
+
+
+HANDLED_BY_CALLER = "handled by the caller in the same transaction"
 
 
 # --------------------------------------------------------------------------------------------- retry delivery

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,9 +27,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from core.clock import business_date
 from core.context import Context
 from core.db import sequences
+from core.db.groupcommit import GroupCommit
 from core.errors import Conflict, NotFound, StateError, ValidationError
 from core.i18n import N_
 from core.ids import new_id
+from core.jsonutil import canonical_json
 from core.ledger.services import EntrySpec, ensure_account_in, ensure_book_in, post_in
 from core.payments import notify, rules
 from core.payments.channels import COUNTER_CHANNELS, REMOTE_CHANNELS, Channels, default_channels
@@ -370,7 +372,10 @@ def _check_app(s: Session, app_id: object) -> None:
     """The app must exist and be active (one prebuilt lookup of its status)."""
     if not isinstance(app_id, str):
         raise NotFound(N_("There is no app {app}."), app=str(app_id))
-    status = s.execute(_APP_STATUS, {"app_id": app_id}).scalar_one_or_none()
+    _check_app_status(app_id, s.execute(_APP_STATUS, {"app_id": app_id}).scalar_one_or_none())
+
+
+def _check_app_status(app_id: str, status: str | None) -> None:
     if status is None:
         raise NotFound(N_("There is no app {app}."), app=app_id)
     if status != "ACTIVE":
@@ -528,8 +533,17 @@ def _mark_paid_in(uow: UnitOfWork, order: PayOrder, result: ChannelResult, reaso
     _paid_effects_in(uow, order, paid_at, day, fee)
 
 
-def _paid_effects_in(uow: UnitOfWork, order: PayOrder, paid_at: datetime, day: date, fee: int) -> None:
-    """What follows an order's move to SUCCESS: its ledger entries, audit record, outbox event and notice."""
+def _paid_effects_in(
+    uow: UnitOfWork,
+    order: PayOrder,
+    paid_at: datetime,
+    day: date,
+    fee: int,
+    *,
+    handled_by_caller: bool = False,
+) -> None:
+    """What follows an order's move to SUCCESS: its ledger entries, audit record, outbox event and notice
+    (`handled_by_caller`: see notify.enqueue_in)."""
     clearing = f"1012.{order.channel}"
     _post(
         uow,
@@ -559,8 +573,9 @@ def _paid_effects_in(uow: UnitOfWork, order: PayOrder, paid_at: datetime, day: d
         "paid_at": paid_at.isoformat(),
         "business_date": day.isoformat(),
     }
-    uow.audit("payments.order_paid", "pay_order", order.order_no, after=payload)
-    uow.emit("payments.order_paid", payload)
+    payload_json = canonical_json(payload)  # one encoding for the audit record and the outbox event
+    uow.audit_encoded("payments.order_paid", "pay_order", order.order_no, payload_json)
+    uow.emit_encoded("payments.order_paid", [payload_json])
     notify.enqueue_in(
         uow,
         order.app_id,
@@ -575,6 +590,7 @@ def _paid_effects_in(uow: UnitOfWork, order: PayOrder, paid_at: datetime, day: d
         },
         order.notify_url,
         fresh=True,  # the compare-and-set into this state happened once, just now
+        handled_by_caller=handled_by_caller,
     )
 
 
@@ -765,6 +781,7 @@ def create_order(
     channels: Channels | None = None,
     permission: str = PERM_PAY,
     request_nonce: tuple[str, datetime] | None = None,
+    writer: GroupCommit | None = None,
 ) -> tuple[OrderView, bool]:
     """Create a payment order for a remote or batch channel and hand it to the channel.
 
@@ -773,9 +790,9 @@ def create_order(
     `permission`: what the caller must hold (a counter's QR payment checks the counter's own permission).
     `request_nonce`: (nonce, seen at) of the signed API request, recorded against replay in the order's own
     transaction (pay_nonces), so no separate write is needed for it.
+    `writer`: a group-commit writer (the hub API's) that applies the order's two transactions together with
+    other requests' in one durable commit each; without it each runs in its own `ctx.uow`.
     """
-    from core.payments import routing
-
     out_trade_no = _out_no(out_trade_no, "out_trade_no")
     amount_fen = _amount(amount_fen)
     subject = _text(subject, "subject", SUBJECT_MAX)
@@ -815,46 +832,25 @@ def create_order(
     )
     channels = channels or default_channels()
 
+    def open_order(uow: UnitOfWork) -> OrderView | _Opened:
+        return _open_order_in(
+            uow,
+            app_id,
+            out_trade_no,
+            amount_fen,
+            subject,
+            payer=payer,
+            method=method,
+            channel=channel,
+            expire_minutes=expire_minutes,
+            notify_url=notify_url,
+            metadata=metadata,
+            digest=digest,
+            request_nonce=request_nonce,
+        )
+
     try:
-        with ctx.uow(permission) as uow:
-            s = uow.session
-            _check_app(s, app_id)
-            if request_nonce is not None:
-                _record_nonce_in(uow, app_id, *request_nonce)
-            existing = _existing_order(s, app_id, out_trade_no, digest)
-            if existing is not None:
-                return _order_view(existing), False
-            candidates = routing.candidates_in(
-                uow, app_id, method, amount_fen, channel, exclude=COUNTER_CHANNELS
-            )
-            chosen, rate = candidates[0]
-            fallbacks = [code for code, _ in candidates[1:]]  # a routed order's next channels, in order
-            order = _new_order(
-                uow,
-                app_id=app_id,
-                out_trade_no=out_trade_no,
-                amount_fen=amount_fen,
-                subject=subject,
-                payer=payer,
-                method=method,
-                channel=chosen,
-                fee_rate=str(rate),
-                expire_at=uow.now + timedelta(minutes=expire_minutes),
-                metadata=metadata,
-                notify_url=notify_url,
-                request_hash=digest,
-            )
-            after = {
-                "order_no": order.order_no,
-                "app_id": app_id,
-                "out_trade_no": out_trade_no,
-                "amount_fen": amount_fen,
-                "channel": chosen,
-            }
-            uow.audit("payments.order_create", "pay_order", order.order_no, after=after)
-            uow.emit("payments.order_created", after)
-            order_no = order.order_no
-            request = ChannelOrder(order_no, amount_fen, subject, order.expire_at, payer)
+        opened = _write(ctx, permission, writer, open_order)
     except IntegrityError:
         # A concurrent request with the same out_trade_no won the unique constraint: answer as a repeat.
         with ctx.read(permission) as s:
@@ -863,9 +859,11 @@ def create_order(
                 raise
             view = _order_view(existing)
         if request_nonce is not None:  # it rolled back with the losing insert: record it on its own
-            with ctx.uow(permission) as uow:
-                _record_nonce_in(uow, app_id, *request_nonce)
+            _write(ctx, permission, writer, lambda uow: _record_nonce_in(uow, app_id, *request_nonce))
         return view, False
+    if not isinstance(opened, _Opened):
+        return opened, False  # the same order again
+    order_no, request, chosen, fallbacks = opened
 
     result = _create_at(channels.get(chosen), request)
     while fallbacks and result.status in (FAILED, UNKNOWN):
@@ -887,12 +885,98 @@ def create_order(
             break
         chosen = nxt
         result = _create_at(channels.get(chosen), request)
-    with ctx.uow(permission) as uow:
-        order = _load_order_for_update(uow.session, order_no=order_no)
+
+    def record_answer(uow: UnitOfWork) -> OrderView:
+        order = _order_row_for_update(uow.session, order_no)
         assert order is not None
         apply_channel_result_in(uow, order, result, "channel create")
-        view = _order_view(order)
-    return view, True
+        return _order_view(order)
+
+    return _write(ctx, permission, writer, record_answer), True
+
+
+class _Opened(tuple):
+    """A new order's (order_no, what the channel is told, chosen channel, fallback channels)."""
+
+    __slots__ = ()
+
+
+_ORDER_BY_NO_FOR_UPDATE = select(_ORDERS).where(_ORDERS.c.order_no == bindparam("order_no")).with_for_update()
+
+
+def _order_row_for_update(s: Session, order_no: str) -> PayOrder | None:
+    """The order, locked, read by one Core select into a plain object like a just-inserted one (no ORM
+    instance to build; `_move` and `_set_loaded` keep it up to date)."""
+    row = s.connection().execute(_ORDER_BY_NO_FOR_UPDATE, {"order_no": order_no}).mappings().first()
+    return None if row is None else _as_order(dict(row))
+
+
+def _write(
+    ctx: Context, permission: str, writer: GroupCommit | None, body: Callable[[UnitOfWork], Any]
+) -> Any:
+    """Run `body` in one write transaction: the context's own, or a member of the writer's group commit."""
+    if writer is None:
+        with ctx.uow(permission) as uow:
+            return body(uow)
+    return writer.run(ctx, permission, body)
+
+
+def _open_order_in(
+    uow: UnitOfWork,
+    app_id: str,
+    out_trade_no: str,
+    amount_fen: int,
+    subject: str,
+    *,
+    payer: str,
+    method: str,
+    channel: str | None,
+    expire_minutes: int,
+    notify_url: str | None,
+    metadata: dict,
+    digest: str,
+    request_nonce: tuple[str, datetime] | None,
+) -> OrderView | _Opened:
+    """create_order's first transaction: the existing order of the same content (its view), or a new CREATED
+    order routed to its channel (an _Opened)."""
+    from core.payments import routing
+
+    s = uow.session
+    _check_app(s, app_id)
+    if request_nonce is not None:
+        _record_nonce_in(uow, app_id, *request_nonce)
+    existing = _existing_order(s, app_id, out_trade_no, digest)
+    if existing is not None:
+        return _order_view(existing)
+    candidates = routing.candidates_in(uow, app_id, method, amount_fen, channel, exclude=COUNTER_CHANNELS)
+    chosen, rate = candidates[0]
+    fallbacks = [code for code, _ in candidates[1:]]  # a routed order's next channels, in order
+    order = _new_order(
+        uow,
+        app_id=app_id,
+        out_trade_no=out_trade_no,
+        amount_fen=amount_fen,
+        subject=subject,
+        payer=payer,
+        method=method,
+        channel=chosen,
+        fee_rate=str(rate),
+        expire_at=uow.now + timedelta(minutes=expire_minutes),
+        metadata=metadata,
+        notify_url=notify_url,
+        request_hash=digest,
+    )
+    after = {
+        "order_no": order.order_no,
+        "app_id": app_id,
+        "out_trade_no": out_trade_no,
+        "amount_fen": amount_fen,
+        "channel": chosen,
+    }
+    uow.audit("payments.order_create", "pay_order", order.order_no, after=after)
+    uow.emit("payments.order_created", after)
+    request = ChannelOrder(order.order_no, amount_fen, subject, order.expire_at, payer)
+    return _Opened((order.order_no, request, chosen, fallbacks))
 
 
 _NONCE_INSERT: dict[str, Any] = {}
@@ -981,11 +1065,13 @@ def counter_pay(
     payer: str | None = None,
     metadata: dict | None = None,
     channels: Channels | None = None,
+    handled_by_caller: bool = False,
 ) -> OrderView:
     """A payment taken at the counter (cash with change, POS card, bank transfer, provident fund), paid at
-    once, within the open shift of the acting cashier. Idempotent like `create_order`."""
-    from core.payments import routing, shifts
+    once, within the open shift of the acting cashier. Idempotent like `create_order`.
 
+    `handled_by_caller`: the calling business line acts on the payment itself in the same transaction (the
+    property counter settles the bills), so the app's in-process notice handler is not run for it."""
     out_trade_no = _out_no(out_trade_no, "out_trade_no")
     amount_fen = _amount(amount_fen)
     subject = _text(subject, "subject", SUBJECT_MAX)
@@ -1015,14 +1101,34 @@ def counter_pay(
     )
     channels = channels or default_channels()
     adapter = channels.get(channel)
+    if not isinstance(app_id, str):
+        raise NotFound(N_("There is no app {app}."), app=str(app_id))
     with ctx.uow(PERM_COUNTER) as uow:
         s = uow.session
-        _check_app(s, app_id)
-        existing = _existing_order(s, app_id, out_trade_no, digest)
-        if existing is not None:
+        # What the payment reads before it writes, in one statement: the app, an order already under this
+        # out_trade_no, the cashier's open shift, the channel's switch and fee rate. Checked in that order.
+        found = s.execute(
+            _counter_lookup(),
+            {
+                "app_id": app_id,
+                "out_trade_no": out_trade_no,
+                "cashier": ctx.actor.username,
+                "channel": channel,
+            },
+        ).one()
+        _check_app_status(app_id, found.app_status)
+        if found.order_hash is not None:  # a repeat: the same content returns the order, else a Conflict
+            existing = _existing_order(s, app_id, out_trade_no, digest)
+            assert existing is not None, "the order was read in this transaction"
             return _order_view(existing)
-        shift_id = shifts.open_shift_id_in(uow, ctx.actor.username)
-        chosen, rate = routing.pick_in(uow, app_id, "", amount_fen, channel)
+        shift_id = found.shift_id
+        if shift_id is None:
+            raise StateError(N_("Open a shift before taking payments at the counter."), code="no_open_shift")
+        if not found.channel_enabled:
+            raise StateError(
+                N_("Channel {channel} is not available."), code="channel_disabled", channel=channel
+            )
+        chosen, rate = channel, rules.parse_rate(found.fee_rate)
         expire_at = uow.now + timedelta(minutes=EXPIRE_MINUTES_DEFAULT)
         change = rules.change_fen(amount_fen, tendered_fen) if tendered_fen is not None else None
         order_no = _next_no(uow, "P")
@@ -1083,8 +1189,44 @@ def counter_pay(
             ],
         )
         order = _as_order(values)
-        _paid_effects_in(uow, order, paid_at, day, fee)
+        _paid_effects_in(uow, order, paid_at, day, fee, handled_by_caller=handled_by_caller)
         return _order_view(order)
+
+
+_COUNTER_LOOKUP: list[Any] = []
+
+
+def _counter_lookup() -> Any:
+    """The one statement a counter payment reads with: each value is the same indexed lookup it would be on
+    its own (a scalar subquery), so the statement costs one round trip instead of four. Built on first use."""
+    if not _COUNTER_LOOKUP:
+        from core.payments.models import PayChannel, PayShift
+        from core.payments.shifts import OPEN
+
+        channels_t, shifts_t = PayChannel.__table__, PayShift.__table__
+        by_code = channels_t.c.code == bindparam("channel")
+        _COUNTER_LOOKUP.append(
+            select(
+                select(_APPS.c.status)
+                .where(_APPS.c.app_id == bindparam("app_id"))
+                .scalar_subquery()
+                .label("app_status"),
+                select(_ORDERS.c.request_hash)
+                .where(
+                    _ORDERS.c.app_id == bindparam("app_id"),
+                    _ORDERS.c.out_trade_no == bindparam("out_trade_no"),
+                )
+                .scalar_subquery()
+                .label("order_hash"),
+                select(shifts_t.c.id)
+                .where(shifts_t.c.cashier == bindparam("cashier"), shifts_t.c.status == OPEN)
+                .scalar_subquery()
+                .label("shift_id"),
+                select(channels_t.c.enabled).where(by_code).scalar_subquery().label("channel_enabled"),
+                select(channels_t.c.fee_rate).where(by_code).scalar_subquery().label("fee_rate"),
+            )
+        )
+    return _COUNTER_LOOKUP[0]
 
 
 def _find_order(s: Session, app_id: str | None, out_trade_no: str | None, order_no: str | None) -> PayOrder:

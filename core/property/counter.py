@@ -249,7 +249,11 @@ class PaymentResult:
 def take_payment(ctx: Context, req: PaymentRequest) -> PaymentResult:
     """Take a counter payment: the hub records it in the cashier's open shift (cash with change, POS slip,
     transfer reference) and the house's chosen bills are settled, late fees first, the rest to prepaid — all
-    in one transaction, so either both are there or neither. Idempotent on `req.key`."""
+    in one transaction, so either both are there or neither. Idempotent on `req.key`.
+
+    The bills are settled once, here: the hub's notice of this payment is recorded as handled by this caller
+    (the "property" handler settles hub payments made elsewhere, such as QR), and an error settling (e.g. the
+    chosen bills were paid meanwhile) refuses the whole payment instead of leaving a notice to retry."""
     if req.channel not in CHANNELS:
         raise ValidationError(N_("Choose a payment channel."), field="channel")
     house = ps.get_house(ctx, req.house_id)
@@ -264,7 +268,9 @@ def take_payment(ctx: Context, req: PaymentRequest) -> PaymentResult:
             tendered_fen=req.tendered_fen if req.channel == "cash" else None,
             reference=req.reference if req.channel != "cash" else None,
             metadata=payhub.payment_metadata(req.house_id, list(req.bill_ids), req.collect_late_fee),
+            handled_by_caller=True,
         )
+        # A repeat of the same key settles nothing again: settle_payment_in returns the receipt it issued.
         receipt = billing.settle_payment_in(
             uow,
             billing.PaymentRecord(req.house_id, CHANNELS[req.channel], req.amount_fen, req.key),

@@ -200,4 +200,4 @@ def create_app(merchants: dict[str, str] | None = None) -> FastAPI:
 def serve(port: int, host: str = "127.0.0.1", merchants: dict[str, str] | None = None) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(merchants), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(merchants), host=host, port=port, log_level="warning", access_log=False)

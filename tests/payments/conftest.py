@@ -92,7 +92,7 @@ def sim_server():
             return False
 
     try:
-        wait_for(up, timeout_s=20)
+        wait_for(up, timeout_s=60)  # a loaded 2-core machine takes seconds to import it
         yield Sim(url, proc)
     finally:
         proc.terminate()
