@@ -542,21 +542,9 @@ def parse_fen(text: str, field: str) -> int:
 
 
 def expected_by_channel(ctx: Context, shift: shifts.ShiftView) -> dict[str, int]:
-    """What the drawer should hold by channel: the float plus cash taken, and other channels' takings.
-    (Refunds are netted by `shifts.close_shift` itself when it decides.)"""
-    from sqlalchemy import func
-
-    from core.payments.models import PayOrder
-
-    with ctx.read("payments.view") as s:
-        rows = s.execute(
-            select(PayOrder.channel, func.sum(PayOrder.amount_fen))
-            .where(PayOrder.shift_id == shift.id, PayOrder.status == "SUCCESS")
-            .group_by(PayOrder.channel)
-        ).all()
-    out = {ch: int(v or 0) for ch, v in rows}
-    out["cash"] = out.get("cash", 0) + shift.float_fen
-    return dict(sorted(out.items()))
+    """What the drawer should hold by channel — the float plus cash taken, less cash refunded and cash paid out
+    (deposit refunds), and other channels' takings — exactly as closing the shift will decide it."""
+    return shifts.expected_cash(ctx, shift.id)
 
 
 PAID_STATUSES = ("SUCCESS", "PARTIALLY_REFUNDED", "REFUNDED")

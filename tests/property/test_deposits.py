@@ -10,7 +10,7 @@ from core.ledger import services as ledger
 from core.ledger.verify import verify
 from core.payments import notify, shifts
 from core.payments import services as payments
-from core.property import billing, deposits, payhub
+from core.property import billing, counter, deposits, payhub
 from core.workflow import services as wf
 from tests.property.helpers import person, small_community
 
@@ -506,7 +506,9 @@ def test_a_cash_deposit_refund_lowers_the_clerks_expected_cash_and_needs_an_open
     assert deposits.pay_refund(clerk, rf.id).status == "refunded"  # a repeat pays nothing twice
     assert (
         shifts.expected_cash(clerk, shift.id)["cash"] == 5_000 + 30_000 - 20_000
-    )  # what the close dialog shows
+    )
+    # The counter's close dialog shows the same figure the close decides on.
+    assert counter.expected_by_channel(clerk, shift)["cash"] == 15_000
     with pytest.raises(NotFound):
         shifts.expected_cash(clerk, rf.id)
     with pytest.raises(ValidationError):  # the count the old code expected (the payout ignored) is short
