@@ -14,9 +14,8 @@ from textual.widgets import DataTable, Input, Select, Static, TabbedContent, Tab
 from console.keys import bindings
 from console.screens.audit import verdict_text
 from console.screens.base import WorkScreen
-from console.widgets.jobs import call_in_process
+from console.widgets.jobs import VerifySummary, call_in_process, target_of, verify_summary
 from console.widgets.paged_table import PagedTable
-from core.audit.log import VerifyResult
 from core.i18n import _
 from core.ledger import services as ledger
 from core.money import format_fen
@@ -191,10 +190,18 @@ class LedgerScreen(WorkScreen):
         panel = self.query_one("#verify-result", Static)
         panel.display = True
         panel.update(Text(_("Verifying the ledger…"), style="dim"))
-        # In a process of its own: a verify walks every record in Python, and keys must not wait for it.
-        call_in_process(self, check_ledger, done=self._verified, failed=self._verify_failed, group="verify")
+        # In a process of its own: a verify walks every record in Python, and keys must not wait for it. Only
+        # a summary comes back (a damaged ledger may have a great many problems; the panel shows the first few).
+        call_in_process(
+            self,
+            verify_summary,
+            target_of(check_ledger),
+            done=self._verified,
+            failed=self._verify_failed,
+            group="verify",
+        )
 
-    def _verified(self, result: VerifyResult) -> None:
+    def _verified(self, result: VerifySummary) -> None:
         self.query_one("#verify-result", Static).update(verdict_text(result, _("Ledger")))
 
     def _verify_failed(self, message: str) -> None:
