@@ -273,19 +273,31 @@ SCOPED: dict[str, tuple[KeySpec, ...]] = {
     ),
     "property_fees": (
         KeySpec("n", "add", N_("New"), N_("Add a fee item, or request a discount")),
+        KeySpec("e", "edit_item", N_("Edit"), N_("Change the selected fee item's standard from a period on")),
+        KeySpec("x", "retire_item", N_("Retire"), N_("Stop billing the selected fee item from a period on")),
         KeySpec("i", "import", N_("Import readings"), N_("Import meter readings from Excel")),
     ),
     "property_parking": (
+        KeySpec("n", "add", N_("New"), N_("Add spaces, register a vehicle or sign a rental contract")),
+        KeySpec("a", "add_area", N_("New car park"), N_("Add a car park to a community")),
+        KeySpec("e", "edit_space", N_("Edit space"), N_("Change the selected space's location or kind")),
+        KeySpec("r", "retire_space", N_("Retire space"), N_("Take the selected free space out of service")),
         KeySpec("t", "end_rental", N_("End contract"), N_("End the selected rental contract")),
         KeySpec("x", "remove_vehicle", N_("Remove vehicle"), N_("Remove the selected vehicle")),
     ),
     "property_access": (
+        KeySpec("n", "add", N_("New"), N_("Add an access device, or issue a card or face credential")),
+        KeySpec("e", "edit_device", N_("Edit device"), N_("Rename or move the selected device")),
+        KeySpec("x", "retire_device", N_("Retire device"), N_("Take the selected device out of service")),
         KeySpec("r", "revoke_card", N_("Revoke"), N_("Revoke the selected card or face credential")),
     ),
     "property_security": (
         KeySpec("a", "acknowledge", N_("Acknowledge"), N_("Acknowledge the selected alarm")),
         KeySpec("d", "dispatch", N_("Dispatch"), N_("Send someone to the selected alarm")),
         KeySpec("c", "close_alarm", N_("Close"), N_("Close the selected alarm with what was found")),
+        KeySpec("n", "add", N_("New camera"), N_("Add a camera with its stream and recorder")),
+        KeySpec("e", "edit_camera", N_("Edit camera"), N_("Change the selected camera's stream or recorder")),
+        KeySpec("x", "retire_camera", N_("Retire camera"), N_("Take the selected camera out of service")),
     ),
     "property_notices": (
         KeySpec("n", "add", N_("New"), N_("Write a notice or announcement (saved as a draft)")),
@@ -293,6 +305,8 @@ SCOPED: dict[str, tuple[KeySpec, ...]] = {
         KeySpec("w", "withdraw", N_("Withdraw"), N_("Withdraw the selected notice")),
     ),
     "property_complaints": (
+        KeySpec("n", "add", N_("New"), N_("Record a complaint taken at the desk or on the phone")),
+        KeySpec("h", "handle", N_("Handle"), N_("Start handling the selected complaint")),
         KeySpec("a", "accept", N_("Accept"), N_("Accept the selected complaint")),
         KeySpec("s", "assign", N_("Assign"), N_("Assign the selected complaint to a handler")),
         KeySpec("r", "reply", N_("Reply"), N_("Reply to the owner of the selected complaint")),
@@ -301,12 +315,15 @@ SCOPED: dict[str, tuple[KeySpec, ...]] = {
         KeySpec("x", "decline", N_("Decline"), N_("Decline the selected suggestion (give a reason)")),
     ),
     "property_activities": (
+        KeySpec("n", "add", N_("New"), N_("Plan an activity: time, place, capacity, fee")),
+        KeySpec("s", "sign_up", N_("Sign up"), N_("Sign a resident up for the selected activity")),
         KeySpec("p", "publish", N_("Publish"), N_("Publish the selected activity for sign-ups")),
         KeySpec("f", "finish", N_("Finish"), N_("Mark the selected activity as held")),
         KeySpec("c", "cancel_activity", N_("Cancel"), N_("Cancel the selected activity (give a reason)")),
         KeySpec("u", "signups", N_("Sign-ups"), N_("Show the sign-ups of the selected activity")),
     ),
     "property_workorders": (
+        KeySpec("n", "add", N_("New"), N_("Open a work order for a repair reported to the desk")),
         KeySpec("s", "assign", N_("Dispatch"), N_("Dispatch the selected work order to a worker")),
         KeySpec("g", "grab_pool", N_("Grab pool"), N_("Put the selected work order in the grab pool")),
         KeySpec("c", "cancel_order", N_("Cancel"), N_("Cancel the selected work order (give a reason)")),

@@ -4,25 +4,26 @@ notices, complaints and suggestions, activities and the work-order dispatch boar
 
 Each screen is a PropertyListScreen: its lists and the services its keys call. What the clerk types in a form
 is turned into a service call here (a community named by its code, money in yuan, areas in m²); the service
-checks it and a refusal is shown on the message line.
+checks it. A form that adds or changes a record (`form`) shows a refusal inside the dialog, keeping what was
+typed; the one-field prompts (`ask`) show it on the message line.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import core.property.console_reads as reads
 from console.keys import bindings
 from console.screens.property_base import Ask, ListTab, MarkedTable, PropertyListScreen
-from core.clock import today
+from core.clock import BUSINESS_TZ, today
 from core.context import Context
 from core.errors import ValidationError
 from core.i18n import N_, _
-from core.money import parse_yuan
-from core.property import billing
+from core.money import format_fen, parse_yuan
+from core.property import billing, fee_standards
 from core.property import services as ps
 from core.property.access import services as access
 from core.property.activities import services as activities
@@ -55,6 +56,17 @@ def a_date(text: str, field: str) -> date | None:
         raise ValidationError(N_("{field}: write the date as YYYY-MM-DD."), field=field) from None
 
 
+def a_time(text: str, field: str) -> datetime | None:
+    """A moment typed as "YYYY-MM-DD HH:MM" in business time (blank: None)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=BUSINESS_TZ)
+    except ValueError:
+        raise ValidationError(N_("{field}: write the time as YYYY-MM-DD HH:MM."), field=field) from None
+
+
 def yuan(text: str, field: str) -> int | None:
     """Money typed in yuan as fen (blank: None)."""
     text = text.strip()
@@ -64,6 +76,43 @@ def yuan(text: str, field: str) -> int | None:
         return parse_yuan(text)
     except ValidationError as err:
         raise ValidationError(N_("{field}: {problem}"), field=field, problem=str(err)) from None
+
+
+YES = ("yes", "y", "1", "是", "true")
+NO = ("no", "n", "0", "否", "false")
+
+
+def yes_no(text: str, field: str) -> bool:
+    """Yes or no typed by the clerk (also 是/否, y/n, 1/0)."""
+    word = text.strip().lower()
+    if word in YES:
+        return True
+    if word in NO:
+        return False
+    raise ValidationError(N_("{field}: write yes or no."), field=field)
+
+
+def yes_no_text(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def tiers_text(tiers: list | None) -> str:
+    """Tiers as the clerk types them: "10:3.00, 20:4.50, *:6.00" (up to so many units: price; * for the rest)."""
+    return ", ".join(f"{t['up_to'] if t['up_to'] is not None else '*'}:{t['price']}" for t in tiers or [])
+
+
+def parse_tiers_text(text: str) -> list[dict] | None:
+    """The tiers typed as tiers_text writes them (blank: no tiers); the service checks the numbers."""
+    if not text.strip():
+        return None
+    out = []
+    for part in text.split(","):
+        up_to, sep, price = part.partition(":")
+        if not sep or not price.strip():
+            raise ValidationError(N_("Write tiers as 10:3.00, 20:4.50, *:6.00."), field="tiers")
+        up_to = up_to.strip()
+        out.append({"up_to": None if up_to in ("*", "") else up_to, "price": price.strip()})
+    return out
 
 
 def community_id(ctx: Context, code: str) -> uuid.UUID:
@@ -263,12 +312,68 @@ def add_fee_item(ctx: Context, v: dict[str, str]) -> billing.FeeItemView:
     )
 
 
+def edit_fee_item(ctx: Context, item_id: uuid.UUID, v: dict[str, str]) -> fee_standards.VersionView:
+    return fee_standards.change_fee_item(
+        ctx,
+        item_id,
+        v["effective_from"].strip(),
+        v["reason"],
+        name=v["name"],
+        unit_price=v["unit_price"].strip() or "0",
+        amount_fen=yuan(v["amount"], "amount") or 0,
+        tiers=parse_tiers_text(v["tiers"]),
+        tier_scope=v["tier_scope"].strip(),
+        cycle=v["cycle"].strip(),
+        billing_mode=v["billing_mode"].strip(),
+        rounding=v["rounding"].strip(),
+        prorate=yes_no(v["prorate"], "prorate"),
+        due_days=whole(v["due_days"], "due_days"),
+        active=yes_no(v["active"], "active"),
+    )
+
+
+def retire_fee_item(ctx: Context, item_id: uuid.UUID, v: dict[str, str]) -> fee_standards.VersionView:
+    return fee_standards.retire_fee_item(ctx, item_id, v["effective_from"].strip(), v["reason"])
+
+
+def fee_item_detail(ctx: Context, row: dict[str, Any]) -> reads.Detail:
+    """The item's standards over time: one line per change, from the start to the latest."""
+    cycles, modes = dict(reads.FEE_CYCLE), dict(reads.BILLING_MODE)
+    by_amount = row["rule"] in ("fixed", "deposit", "one_off")
+    lines = []
+    for version in reversed(fee_standards.history(ctx, row_id(row))):
+        std = version.standard
+        since = (
+            _("from the start")
+            if version.effective_from == fee_standards.BASE_PERIOD
+            else _("from {period}").format(period=version.effective_from)
+        )
+        price = format_fen(std.amount_fen) if by_amount else (tiers_text(std.tiers) or std.unit_price)
+        parts = [
+            f"{since}:",
+            std.name,
+            price,
+            _(cycles.get(std.cycle, std.cycle)),
+            _(modes.get(std.billing_mode, std.billing_mode)),
+            _("due in {days} days").format(days=std.due_days),
+        ]
+        if not std.active:
+            parts.append(_("(retired)"))
+        if version.reason:
+            parts.append(f"— {version.reason}")
+        lines.append(" ".join(parts))
+    return reads.Detail((), lines)
+
+
+ROUNDING_CODES = "half_up_fen/down_fen/half_up_jiao"
+
+
 def add_discount(ctx: Context, v: dict[str, str]) -> billing.DiscountView:
     cid = community_id(ctx, v["community"])
     code = v["item"].strip().upper()
     item = next((i for i in billing.fee_items(ctx, cid) if i.code == code), None)
     if item is None:
-        raise ValidationError(N_("There is no fee item {code} in this community."), field="item", code=code)
+        raise ValidationError(N_("There is no fee item {item} in this community."), field="item", item=code)
     house = ps.find_house(ctx, v["house"].strip(), cid).id if v["house"].strip() else None
     return billing.request_discount(
         ctx,
@@ -290,12 +395,14 @@ class FeesScreen(PropertyListScreen):
     SCOPES = ("property_fees", "list")
     BINDINGS = bindings("back", "property_fees")
     TABS = (
-        ListTab(reads.FEE_ITEMS, N_("Fee items"), "fee-items"),
+        ListTab(reads.FEE_ITEMS, N_("Fee items"), "fee-items", detail=fee_item_detail),
         ListTab(reads.LATE_FEE_RULES, N_("Late-fee rules"), "late-fees"),
         ListTab(reads.DISCOUNTS, N_("Discounts"), "discounts"),
         ListTab(reads.WAIVERS, N_("Late-fee waivers"), "waivers"),
         ListTab(reads.METER_READINGS, N_("Meter readings"), "readings"),
     )
+
+    ACTION_TABS = {"edit_item": "fee-items", "retire_item": "fee-items"}  # noqa: RUF012
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "add":
@@ -343,6 +450,63 @@ class FeesScreen(PropertyListScreen):
             lambda v: self.act(add_fee_item, v, said=_("Fee item added."), tab_id=self.active_tab().id),
         )
 
+    def action_edit_item(self) -> None:
+        """Change the selected item's standard from a period on (the form starts from its latest standard)."""
+        row = self.selected()
+        if row is not None:
+            self.call(fee_standards.edit_start, row_id(row), done=self._edit_form)
+
+    def _edit_form(self, start: fee_standards.EditStart) -> None:
+        item = start.standard
+        fields = [
+            Ask("effective_from", _("From period"), hint="YYYY-MM", value=start.first_period),
+            Ask("name", _("Item name"), value=item.name),
+            Ask("unit_price", _("Unit price (yuan)"), value=item.unit_price),
+            Ask(
+                "amount", _("Amount (yuan)"), value=format_fen(item.amount_fen, symbol=False).replace(",", "")
+            ),
+            Ask("tiers", _("Tiers"), hint="10:3.00, 20:4.50, *:6.00", value=tiers_text(item.tiers)),
+            Ask("tier_scope", _("Tiers count per"), hint="month/year", value=item.tier_scope),
+            Ask("cycle", _("Cycle"), hint=_codes(reads.FEE_CYCLE), value=item.cycle),
+            Ask("billing_mode", _("Billed"), hint=_codes(reads.BILLING_MODE), value=item.billing_mode),
+            Ask("rounding", _("Rounding"), hint=ROUNDING_CODES, value=item.rounding),
+            Ask("prorate", _("Prorated"), hint="yes/no", value=yes_no_text(item.prorate)),
+            Ask("due_days", _("Due days"), value=str(item.due_days)),
+            Ask("active", _("Active"), hint="yes/no", value=yes_no_text(item.active)),
+            Ask("reason", _("Reason"), max_length=400),
+        ]
+        self.form(
+            _("Standard of fee item {code}").format(code=start.code),
+            fields,
+            lambda ctx, v: edit_fee_item(ctx, start.id, v),
+            lambda done: _("Fee item {code} changed from {period}.").format(
+                code=start.code, period=done.effective_from
+            ),
+            tab_id="fee-items",
+        )
+
+    def action_retire_item(self) -> None:
+        """停用: bill runs from the chosen period on leave the selected item out."""
+        row = self.selected()
+        if row is not None:
+            self.call(
+                fee_standards.edit_start,
+                row_id(row),
+                done=lambda start: self.form(
+                    _("Retire fee item {code}").format(code=start.code),
+                    [
+                        Ask("effective_from", _("From period"), hint="YYYY-MM", value=start.first_period),
+                        Ask("reason", _("Reason"), max_length=400),
+                    ],
+                    lambda ctx, v: retire_fee_item(ctx, start.id, v),
+                    lambda done: _("Fee item {code} retired from {period}.").format(
+                        code=start.code, period=done.effective_from
+                    ),
+                    tab_id="fee-items",
+                    ok=_("Retire"),
+                ),
+            )
+
     def action_import(self) -> None:
         self.app.run_action("goto('property_import')")
 
@@ -350,8 +514,100 @@ class FeesScreen(PropertyListScreen):
 # ---------------------------------------------------------------------------------------------- parking
 
 
+SPACE_NUMBERS_MAX = 5000  # as parking.add_spaces takes at once
+
+
+def space_numbers(text: str) -> list[str]:
+    """Space numbers typed as a list and ranges: "A01, A02" or "001-120" (the width of the first kept)."""
+    out: list[str] = []
+    for part in (p.strip() for p in text.split(",")):
+        m = re.fullmatch(r"([A-Za-z]*)(\d{1,6})-\1?(\d{1,6})", part)
+        if m:
+            prefix, lo, hi = m.group(1), int(m.group(2)), int(m.group(3))
+            if hi < lo or hi - lo >= SPACE_NUMBERS_MAX:
+                raise ValidationError(N_("Give 1 to 5000 space numbers."), field="numbers")
+            out += [f"{prefix}{n:0{len(m.group(2))}d}" for n in range(lo, hi + 1)]
+        elif part:
+            out.append(part)
+    return out
+
+
+def house_in(ctx: Context, community: str, house: str) -> ps.HouseView:
+    return ps.find_house(ctx, house.strip(), community_id(ctx, community))
+
+
+def owner_of(ctx: Context, house: ps.HouseView, name: str = "") -> uuid.UUID:
+    """The house's owner (named `name` when it has several people living there) for a vehicle or a card."""
+    people = ps.occupants(ctx, house.id)
+    if name.strip():
+        found = [p for p in people if p.owner_name == name.strip()]
+    else:
+        found = [p for p in people if p.relation == "owner"]
+    if not found:
+        raise ValidationError(
+            N_("Nobody named {name} lives in house {house}."), field="holder", name=name.strip() or "—",
+            house=house.code,
+        )  # fmt: skip
+    return found[0].owner_id
+
+
+def add_area(ctx: Context, v: dict[str, str]) -> parking.AreaView:
+    return parking.create_area(
+        ctx, community_id(ctx, v["community"]), v["code"], v["name"], v["kind"].strip()
+    )
+
+
+def add_spaces(ctx: Context, v: dict[str, str]) -> list[parking.SpaceView]:
+    area = parking.area_by_code(ctx, community_id(ctx, v["community"]), v["area"])
+    return parking.add_spaces(
+        ctx, area.id, space_numbers(v["numbers"]), kind=v["kind"].strip() or "fixed", location=v["location"]
+    )
+
+
+def edit_space(ctx: Context, space_id: uuid.UUID, v: dict[str, str]) -> parking.SpaceView:
+    return parking.update_space(ctx, space_id, location=v["location"], kind=v["kind"].strip())
+
+
+def register_vehicle(ctx: Context, v: dict[str, str]) -> parking.VehicleView:
+    house = house_in(ctx, v["community"], v["house"])
+    return parking.register_vehicle(
+        ctx,
+        house.community_id,
+        owner_of(ctx, house, v["owner"]),
+        v["plate"],
+        house_id=house.id,
+        brand=v["brand"],
+        color=v["color"],
+    )
+
+
+def space_in(ctx: Context, community: str, area: str, number: str) -> uuid.UUID:
+    found = parking.area_by_code(ctx, community_id(ctx, community), area)
+    return parking.space_by_number(ctx, found.id, number).id
+
+
+def rent_space(ctx: Context, v: dict[str, str]) -> parking.RentalView:
+    house = house_in(ctx, v["community"], v["house"])
+    start = a_date(v["start"], "start_date")
+    end = a_date(v["end"], "end_date")
+    if start is None or end is None:
+        raise ValidationError(N_("Give the start and end dates."), field="start_date")
+    fee = yuan(v["fee"], "monthly_fee")
+    if fee is None:
+        raise ValidationError(N_("Please fill in {field}."), field=_("Monthly fee"))
+    return parking.rent_space(
+        ctx,
+        space_in(ctx, v["community"], v["area"], v["space"]),
+        house_id=house.id,
+        start_date=start,
+        end_date=end,
+        monthly_fee_fen=fee,
+        owner_id=owner_of(ctx, house),
+    )
+
+
 class ParkingScreen(PropertyListScreen):
-    """车位管理 — parking spaces, vehicles and rental contracts."""
+    """车位管理 — car parks and spaces (add, correct, retire), vehicles (register, remove) and rental contracts."""
 
     PLACE = "property_parking"
     SCOPES = ("property_parking", "list")
@@ -361,7 +617,108 @@ class ParkingScreen(PropertyListScreen):
         ListTab(reads.VEHICLES, N_("Vehicles"), "vehicles"),
         ListTab(reads.RENTALS, N_("Rental contracts"), "rentals"),
     )
-    ACTION_TABS = {"end_rental": "rentals", "remove_vehicle": "vehicles"}  # noqa: RUF012
+    ACTION_TABS = {  # noqa: RUF012
+        "end_rental": "rentals",
+        "remove_vehicle": "vehicles",
+        "add_area": "spaces",
+        "edit_space": "spaces",
+        "retire_space": "spaces",
+    }
+
+    def action_add(self) -> None:
+        tab = self.active_tab().id
+        if tab == "spaces":
+            fields = [
+                Ask("community", _("Community code")),
+                Ask("area", _("Car park code")),
+                Ask("numbers", _("Space numbers"), hint="001-120, A01, A02", max_length=2000),
+                Ask("kind", _("Kind"), hint=_codes(reads.SPACE_KIND), value="fixed"),
+                Ask("location", _("Location")),
+            ]
+            self.form(
+                _("New parking spaces"),
+                fields,
+                add_spaces,
+                lambda rows: _("{n} spaces added.").format(n=len(rows)),
+                tab_id=tab,
+            )
+        elif tab == "vehicles":
+            fields = [
+                Ask("community", _("Community code")),
+                Ask("house", _("House")),
+                Ask("owner", _("Owner name"), hint=_("blank: the house's owner")),
+                Ask("plate", _("Plate"), hint="京A12345"),
+                Ask("brand", _("Brand")),
+                Ask("color", _("Colour")),
+            ]
+            self.form(
+                _("Register a vehicle"),
+                fields,
+                register_vehicle,
+                lambda done: _("Vehicle {plate} registered.").format(plate=done.plate),
+                tab_id=tab,
+            )
+        else:
+            fields = [
+                Ask("community", _("Community code")),
+                Ask("area", _("Car park code")),
+                Ask("space", _("Space")),
+                Ask("house", _("House")),
+                Ask("start", _("Start"), hint="YYYY-MM-DD"),
+                Ask("end", _("End"), hint="YYYY-MM-DD"),
+                Ask("fee", _("Rent (yuan/month)")),
+            ]
+            self.form(
+                _("New rental contract"),
+                fields,
+                rent_space,
+                lambda done: _("Contract {number} signed.").format(number=done.number),
+                tab_id=tab,
+            )
+
+    def action_add_area(self) -> None:
+        fields = [
+            Ask("community", _("Community code")),
+            Ask("code", _("Car park code")),
+            Ask("name", _("Car park name")),
+            Ask("kind", _("Kind"), hint="above_ground/underground", value="underground"),
+        ]
+        self.form(
+            _("New car park"),
+            fields,
+            add_area,
+            lambda done: _("Car park {code} added.").format(code=done.code),
+            tab_id="spaces",
+        )
+
+    def action_edit_space(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        fields = [
+            Ask("location", _("Location"), value=str(row["location"] or "")),
+            Ask("kind", _("Kind"), hint=_codes(reads.SPACE_KIND), value=str(row["kind"])),
+        ]
+        self.form(
+            _("Space {number}").format(number=row["number"]),
+            fields,
+            lambda ctx, v: edit_space(ctx, row_id(row), v),
+            _("Space {number} changed.").format(number=row["number"]),
+            tab_id="spaces",
+        )
+
+    def action_retire_space(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        self.form(
+            _("Retire space {number}").format(number=row["number"]),
+            [Ask("reason", _("Reason"))],
+            lambda ctx, v: parking.retire_space(ctx, row_id(row), v["reason"]),
+            _("Space {number} retired.").format(number=row["number"]),
+            tab_id="spaces",
+            ok=_("Retire"),
+        )
 
     def action_end_rental(self) -> None:
         row = self.selected()
@@ -398,6 +755,83 @@ class ParkingScreen(PropertyListScreen):
 # ---------------------------------------------------------------------------------------------- access, security
 
 
+def building_id(ctx: Context, community: uuid.UUID, number: str) -> uuid.UUID | None:
+    """The building numbered `number` in the community (blank: none)."""
+    if not number.strip():
+        return None
+    found = next((b for b in ps.list_buildings(ctx, community) if b.number == number.strip()), None)
+    if found is None:
+        raise ValidationError(N_("There is no building {number} in this community."), field="building",
+                              number=number.strip())  # fmt: skip
+    return found.id
+
+
+def add_device(ctx: Context, v: dict[str, str]) -> access.DeviceView:
+    cid = community_id(ctx, v["community"])
+    return access.add_device(
+        ctx,
+        cid,
+        v["code"],
+        v["name"],
+        v["kind"].strip(),
+        building_id=building_id(ctx, cid, v["building"]),
+        location=v["location"],
+    )
+
+
+def edit_device(ctx: Context, device_id: uuid.UUID, community: str, v: dict[str, str]) -> access.DeviceView:
+    """Blank building: keep it; "-": the device becomes a community gate (no building)."""
+    building = v["building"].strip()
+    moved: dict[str, Any] = {}
+    if building == "-":
+        moved["building_id"] = None
+    elif building:
+        moved["building_id"] = building_id(ctx, community_id(ctx, community), building)
+    return access.update_device(ctx, device_id, name=v["name"], location=v["location"], **moved)
+
+
+def issue_card(ctx: Context, v: dict[str, str]) -> access.CredentialView:
+    house = house_in(ctx, v["community"], v["house"])
+    codes = [c.strip() for c in v["devices"].split(",") if c.strip()]
+    return access.issue_credential(
+        ctx,
+        owner_id=owner_of(ctx, house, v["holder"]),
+        house_id=house.id,
+        kind=v["kind"].strip(),
+        identifier=v["identifier"],
+        valid_from=a_date(v["valid_from"], "valid_from"),
+        valid_until=a_date(v["valid_until"], "valid_until"),
+        device_ids=[access.device_by_code(ctx, house.community_id, c).id for c in codes] or None,
+    )
+
+
+def add_camera(ctx: Context, v: dict[str, str]) -> uuid.UUID:
+    return access.add_camera(
+        ctx,
+        community_id(ctx, v["community"]),
+        v["code"],
+        v["name"],
+        location=v["location"],
+        stream_url=v["stream_url"].strip(),
+        recorder=v["recorder"],
+        channel=whole(v["channel"], "channel", default=0),
+        retention_days=whole(v["retention_days"], "retention_days", default=30),
+    )
+
+
+def edit_camera(ctx: Context, camera_id: uuid.UUID, v: dict[str, str]) -> access.CameraView:
+    return access.update_camera(
+        ctx,
+        camera_id,
+        name=v["name"],
+        location=v["location"],
+        stream_url=v["stream_url"].strip() or None,  # blank: keep (the list never shows the address)
+        recorder=v["recorder"],
+        channel=whole(v["channel"], "channel"),
+        retention_days=whole(v["retention_days"], "retention_days"),
+    )
+
+
 class AccessScreen(PropertyListScreen):
     """门禁 — access devices, cards and face credentials, access records."""
 
@@ -409,7 +843,72 @@ class AccessScreen(PropertyListScreen):
         ListTab(reads.CREDENTIALS, N_("Access cards"), "cards"),
         ListTab(reads.ACCESS_RECORDS, N_("Access records"), "records"),
     )
-    ACTION_TABS = {"revoke_card": "cards"}  # noqa: RUF012
+    ACTION_TABS = {"revoke_card": "cards", "edit_device": "devices", "retire_device": "devices"}  # noqa: RUF012
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "add":
+            return self.active_tab().id in ("devices", "cards")
+        return super().check_action(action, parameters)
+
+    def action_add(self) -> None:
+        if self.active_tab().id == "devices":
+            fields = [
+                Ask("community", _("Community code")),
+                Ask("code", _("Code")),
+                Ask("name", _("Device name")),
+                Ask("kind", _("Kind"), hint=_codes(reads.DEVICE_KIND)),
+                Ask("building", _("Building"), hint=_("blank: a community gate")),
+                Ask("location", _("Location")),
+            ]
+            self.form(
+                _("New access device"),
+                fields,
+                add_device,
+                lambda done: _("Device {code} added.").format(code=done.code),
+                tab_id="devices",
+            )
+            return
+        fields = [
+            Ask("community", _("Community code")),
+            Ask("house", _("House")),
+            Ask("holder", _("Holder"), hint=_("blank: the house's owner")),
+            Ask("kind", _("Kind"), hint=_codes(reads.CREDENTIAL_KIND), value="card"),
+            Ask("identifier", _("Card no.")),
+            Ask("valid_from", _("Valid from"), hint="YYYY-MM-DD"),
+            Ask("valid_until", _("Valid until"), hint=_("YYYY-MM-DD; blank: no end")),
+            Ask("devices", _("Devices"), hint=_("codes, e.g. G1, G2; blank: the building's doors")),
+        ]
+        self.form(_("Issue a card"), fields, issue_card, _("Card issued."), tab_id="cards")
+
+    def action_edit_device(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        fields = [
+            Ask("name", _("Device name"), value=str(row["name"])),
+            Ask("building", _("Building"), hint=_("blank: keep; -: a community gate")),
+            Ask("location", _("Location"), value=str(row["location"] or "")),
+        ]
+        self.form(
+            _("Device {code}").format(code=row["code"]),
+            fields,
+            lambda ctx, v: edit_device(ctx, row_id(row), row["community"], v),
+            _("Device {code} changed.").format(code=row["code"]),
+            tab_id="devices",
+        )
+
+    def action_retire_device(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        self.form(
+            _("Retire device {code}").format(code=row["code"]),
+            [Ask("reason", _("Reason"))],
+            lambda ctx, v: access.retire_device(ctx, row_id(row), v["reason"]),
+            _("Device {code} retired.").format(code=row["code"]),
+            tab_id="devices",
+            ok=_("Retire"),
+        )
 
     def action_revoke_card(self) -> None:
         row = self.selected()
@@ -440,7 +939,60 @@ class SecurityScreen(PropertyListScreen):
         ListTab(reads.ALARMS, N_("Alarms"), "alarms", detail=alarm_detail, marker=alarm_marker),
         ListTab(reads.CAMERAS, N_("Cameras"), "cameras"),
     )
-    ACTION_TABS = {"acknowledge": "alarms", "dispatch": "alarms", "close_alarm": "alarms"}  # noqa: RUF012
+    ACTION_TABS = {  # noqa: RUF012
+        "acknowledge": "alarms",
+        "dispatch": "alarms",
+        "close_alarm": "alarms",
+        "add": "cameras",
+        "edit_camera": "cameras",
+        "retire_camera": "cameras",
+    }
+
+    def action_add(self) -> None:
+        fields = [
+            Ask("community", _("Community code")),
+            Ask("code", _("Code")),
+            Ask("name", _("Camera name")),
+            Ask("location", _("Location")),
+            Ask("stream_url", _("Stream address"), hint="rtsp://…", max_length=400),
+            Ask("recorder", _("Recorder")),
+            Ask("channel", _("Channel"), value="0"),
+            Ask("retention_days", _("Kept (days)"), value="30"),
+        ]
+        self.form(_("New camera"), fields, add_camera, _("Camera added."), tab_id="cameras")
+
+    def action_edit_camera(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        fields = [
+            Ask("name", _("Camera name"), value=str(row["name"])),
+            Ask("location", _("Location"), value=str(row["location"])),
+            Ask("stream_url", _("Stream address"), hint=_("blank: keep"), max_length=400),
+            Ask("recorder", _("Recorder"), value=str(row["recorder"])),
+            Ask("channel", _("Channel"), value=str(row["channel"])),
+            Ask("retention_days", _("Kept (days)"), value=str(row["retention"])),
+        ]
+        self.form(
+            _("Camera {code}").format(code=row["code"]),
+            fields,
+            lambda ctx, v: edit_camera(ctx, row_id(row), v),
+            _("Camera {code} changed.").format(code=row["code"]),
+            tab_id="cameras",
+        )
+
+    def action_retire_camera(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        self.form(
+            _("Retire camera {code}").format(code=row["code"]),
+            [Ask("reason", _("Reason"))],
+            lambda ctx, v: access.retire_camera(ctx, row_id(row), v["reason"]),
+            _("Camera {code} retired.").format(code=row["code"]),
+            tab_id="cameras",
+            ok=_("Retire"),
+        )
 
     def action_acknowledge(self) -> None:
         row = self.selected()
@@ -526,6 +1078,19 @@ class NoticesScreen(PropertyListScreen):
             )
 
 
+def record_complaint(ctx: Context, v: dict[str, str]) -> complaints.ComplaintView:
+    """A complaint taken by the clerk (at the desk, on the phone) for the owner of a house."""
+    house = house_in(ctx, v["community"], v["house"]) if v["house"].strip() else None
+    return complaints.submit_complaint(
+        ctx,
+        community_id=house.community_id if house else community_id(ctx, v["community"]),
+        category=v["category"].strip(),
+        content=v["content"],
+        house_id=house.id if house else None,
+        owner_id=owner_of(ctx, house, v["owner"]) if house else None,
+    )
+
+
 def complaint_detail(ctx: Context, row: dict[str, Any]) -> reads.Detail:
     return reads.Detail(
         (), reads.trail_lines(complaints.complaint_trail(ctx, row_id(row)), reads.COMPLAINT_STATUS)
@@ -543,6 +1108,8 @@ class ComplaintsScreen(PropertyListScreen):
         ListTab(reads.SUGGESTIONS, N_("Suggestions"), "suggestions"),
     )
     ACTION_TABS = {  # noqa: RUF012
+        "add": "complaints",
+        "handle": "complaints",
         "accept": "complaints",
         "assign": "complaints",
         "reply": "complaints",
@@ -550,6 +1117,31 @@ class ComplaintsScreen(PropertyListScreen):
         "adopt": "suggestions",
         "decline": "suggestions",
     }
+
+    def action_add(self) -> None:
+        fields = [
+            Ask("community", _("Community code")),
+            Ask("house", _("House"), hint=_("may be blank")),
+            Ask("owner", _("Owner name"), hint=_("blank: the house's owner")),
+            Ask("category", _("Category"), hint=_codes(reads.COMPLAINT_CATEGORY)),
+            Ask("content", _("Complaint"), max_length=2000),
+        ]
+        self.form(
+            _("Record a complaint"),
+            fields,
+            record_complaint,
+            lambda done: _("Complaint {number} recorded.").format(number=done.number),
+            tab_id="complaints",
+        )
+
+    def action_handle(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.act(
+                complaints.handle,
+                row_id(row),
+                said=_("Complaint {number} is being handled.").format(number=row["number"]),
+            )
 
     def action_accept(self) -> None:
         row = self.selected()
@@ -613,6 +1205,35 @@ class ComplaintsScreen(PropertyListScreen):
             )
 
 
+def plan_activity(ctx: Context, v: dict[str, str]) -> activities.ActivityView:
+    starts, ends = a_time(v["starts_at"], "starts_at"), a_time(v["ends_at"], "ends_at")
+    if starts is None or ends is None:
+        raise ValidationError(N_("Give the start and end times."), field="starts_at")
+    return activities.plan(
+        ctx,
+        community_id=community_id(ctx, v["community"]),
+        title=v["title"],
+        content=v["content"],
+        place=v["place"],
+        starts_at=starts,
+        ends_at=ends,
+        capacity=whole(v["capacity"], "capacity"),
+        fee_fen=yuan(v["fee"], "fee") or 0,
+        signup_deadline=a_time(v["deadline"], "signup_deadline"),
+    )
+
+
+def sign_up(ctx: Context, activity: uuid.UUID, community: str, v: dict[str, str]) -> activities.SignupView:
+    house = house_in(ctx, community, v["house"])
+    return activities.signup(
+        ctx,
+        activity,
+        owner_of(ctx, house, v["owner"]),
+        party_size=whole(v["party"], "party_size", default=1),
+        house_id=house.id,
+    )
+
+
 class ActivitiesScreen(PropertyListScreen):
     """社区活动 — activities (publish, finish, cancel) and their sign-ups with the waiting list."""
 
@@ -624,11 +1245,50 @@ class ActivitiesScreen(PropertyListScreen):
         ListTab(reads.SIGNUPS, N_("Sign-ups"), "signups"),
     )
     ACTION_TABS = {  # noqa: RUF012
+        "add": "activities",
+        "sign_up": "activities",
         "publish": "activities",
         "finish": "activities",
         "cancel_activity": "activities",
         "signups": "activities",
     }
+
+    def action_add(self) -> None:
+        fields = [
+            Ask("community", _("Community code")),
+            Ask("title", _("Title")),
+            Ask("place", _("Place")),
+            Ask("starts_at", _("Starts"), hint="YYYY-MM-DD HH:MM"),
+            Ask("ends_at", _("Ends"), hint="YYYY-MM-DD HH:MM"),
+            Ask("capacity", _("Capacity")),
+            Ask("fee", _("Fee (yuan)"), hint=_("blank: free")),
+            Ask("deadline", _("Sign-up until"), hint="YYYY-MM-DD HH:MM"),
+            Ask("content", _("Text"), max_length=4000),
+        ]
+        self.form(
+            _("Plan an activity"),
+            fields,
+            plan_activity,
+            lambda done: _("Activity planned: {title}").format(title=done.title),
+            tab_id="activities",
+        )
+
+    def action_sign_up(self) -> None:
+        """Sign a resident up for the selected activity (at the desk, on the phone)."""
+        row = self.selected()
+        if row is None:
+            return
+        fields = [
+            Ask("house", _("House")),
+            Ask("owner", _("Resident"), hint=_("blank: the house's owner")),
+            Ask("party", _("People"), value="1"),
+        ]
+        self.form(
+            _("Sign up for {title}").format(title=row["title"]),
+            fields,
+            lambda ctx, v: sign_up(ctx, row_id(row), str(row["community"]), v),
+            lambda done: _("Signed up: {status}").format(status=_(dict(reads.SIGNUP_STATUS)[done.status])),
+        )
 
     def action_publish(self) -> None:
         row = self.selected()
@@ -679,6 +1339,21 @@ def work_order_detail(ctx: Context, row: dict[str, Any]) -> reads.Detail:
     return reads.work_order_detail(ctx, row_id(row))
 
 
+def report_repair(ctx: Context, v: dict[str, str]) -> repairs.WorkOrderView:
+    """A repair reported to the clerk (at the desk, on the phone): in a house, or in a common area."""
+    house = house_in(ctx, v["community"], v["house"]) if v["house"].strip() else None
+    return repairs.report(
+        ctx,
+        community_id=house.community_id if house else community_id(ctx, v["community"]),
+        repair_type=v["type"].strip().upper(),
+        description=v["description"],
+        house_id=house.id if house else None,
+        common_area=v["area"].strip() or None,
+        owner_id=owner_of(ctx, house) if house else None,
+        contact_name=v["contact"],
+    )
+
+
 class WorkOrdersScreen(PropertyListScreen):
     """派单看板 — open work orders, the most urgent deadline first; a missed SLA is shown in red."""
 
@@ -692,6 +1367,22 @@ class WorkOrdersScreen(PropertyListScreen):
         clock = self.app.ctx_factory().clock
         table.marker = lambda row: sla_style(row, clock.now())
         return table
+
+    def action_add(self) -> None:
+        fields = [
+            Ask("community", _("Community code")),
+            Ask("house", _("House"), hint=_("blank: a common area")),
+            Ask("area", _("Common area"), hint=_("where, when not in a house")),
+            Ask("type", _("Repair type"), hint=_("code, e.g. PIPE")),
+            Ask("contact", _("Contact")),
+            Ask("description", _("Description"), max_length=2000),
+        ]
+        self.form(
+            _("Report a repair"),
+            fields,
+            report_repair,
+            lambda done: _("Work order {number} opened.").format(number=done.number),
+        )
 
     def action_assign(self) -> None:
         row = self.selected()

@@ -21,7 +21,7 @@ from textual.widgets import Button, Input, Label, Static, TabbedContent, TabPane
 
 from console.messages import RowFocused
 from console.screens.base import WorkScreen
-from console.screens.dialogs import FormDialog
+from console.widgets.form import FormDialog
 from console.widgets.paged_table import PagedTable, format_cell
 from core.context import Context
 from core.i18n import _
@@ -56,9 +56,31 @@ class Ask:
 
 
 class SheetDialog(FormDialog):
-    """A form of one line per field (label beside the box) that scrolls, so a dozen fields fit in 80×24."""
+    """A form of one line per field (label beside the box) that scrolls, so a dozen fields fit in 80×24.
+
+    With `submit`, OK hands the values to it and the dialog stays open: `refused(message)` shows why in the dialog
+    (the typed values kept, the user corrects them); the caller closes it once the service has done it.
+    """
 
     AUTO_FOCUS = "Input"
+    DEFAULT_CSS = """
+    SheetDialog .sheet-error {
+        height: auto;
+        max-height: 3;
+        color: $error;
+        text-style: bold;
+    }
+    """
+
+    def __init__(
+        self,
+        title: str,
+        fields: list[Ask],
+        ok: str | None = None,
+        submit: Callable[[dict[str, str]], None] | None = None,
+    ) -> None:
+        super().__init__(title, fields, ok=ok)  # type: ignore[arg-type]
+        self.submit = submit
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog sheet"):
@@ -74,9 +96,52 @@ class SheetDialog(FormDialog):
                             max_length=f.max_length,
                             compact=True,
                         )
+            yield Static("", id="sheet-error", classes="sheet-error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.ok, id="ok", variant="primary", compact=True)
                 yield Button(_("Cancel"), id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#sheet-error").display = False  # shown with the first refusal
+
+    def values(self) -> dict[str, str]:
+        return {f.key: self.query_one(f"#field-{f.key}", Input).value for f in self.fields}
+
+    @on(Input.Submitted)
+    def _sheet_submitted(self, event: Input.Submitted) -> None:
+        if self.submit is None:
+            return  # the plain form: FormDialog moves on or finishes
+        event.prevent_default()
+        event.stop()
+        inputs = list(self.query(Input))
+        index = inputs.index(event.input)
+        if index + 1 < len(inputs):
+            inputs[index + 1].focus()
+        else:
+            self._send()
+
+    @on(Button.Pressed, "#ok")
+    def _sheet_ok(self, event: Button.Pressed) -> None:
+        if self.submit is not None:
+            event.prevent_default()
+            event.stop()
+            self._send()
+
+    def _send(self) -> None:
+        if self.query_one("#ok", Button).disabled:
+            return  # the service is still at work on the last OK
+        self.query_one("#ok", Button).disabled = True
+        self.query_one("#sheet-error", Static).update(_("Saving…"))
+        self.query_one("#sheet-error").display = True
+        if self.submit is not None:
+            self.submit(self.values())
+
+    def refused(self, message: str) -> None:
+        """The service said no: show why under the fields and let the user correct them."""
+        if not self.is_attached:
+            return
+        self.query_one("#sheet-error", Static).update(message)
+        self.query_one("#ok", Button).disabled = False
 
 
 class MarkedTable(PagedTable):
@@ -262,3 +327,28 @@ class PropertyListScreen(WorkScreen):
                 then(values)
 
         self.app.push_screen(SheetDialog(title, fields, ok=ok), answered)  # type: ignore[arg-type]
+
+    def form(
+        self,
+        title: str,
+        fields: list[Ask],
+        service: Callable[[Context, dict[str, str]], Any],
+        said: str | Callable[[Any], str],
+        *,
+        tab_id: str | None = None,
+        ok: str | None = None,
+    ) -> None:
+        """A form dialog whose OK runs `service(ctx, values)`. A refusal is shown in the dialog and nothing is
+        saved; on success the dialog closes, the message line says `said` (or `said(result)`) and the list is read
+        again."""
+        table = self.table(tab_id)
+        dialog = SheetDialog(title, fields, ok=ok)
+
+        def done(result: Any) -> None:
+            if dialog.is_attached:
+                dialog.dismiss(None)
+            self.say(said if isinstance(said, str) else said(result))
+            table.refresh_rows()
+
+        dialog.submit = lambda values: self.call(service, values, done=done, failed=dialog.refused)
+        self.app.push_screen(dialog)

@@ -18,12 +18,14 @@ advance included), so 2203 holds only money received before any bill asked for i
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from itertools import chain, groupby, islice, repeat
+from operator import gt, itemgetter, sub
 
 from sqlalchemy import and_, case, func, insert, literal, or_, select, update
 from sqlalchemy import text as sql_text
@@ -35,19 +37,16 @@ from core.db import sequences
 from core.db.bulk import binder, binds_uuid_as_hex, gc_paused, insert_rows
 from core.errors import Conflict, NotFound, StateError, ValidationError
 from core.i18n import N_
-from core.ids import new_id, new_id_ints, new_ids
+from core.ids import new_id, new_id_hexes, new_ids
+from core.jsonutil import encode_json_str
 from core.ledger import services as ledger
 from core.ledger.models import Account, Book
 from core.ledger.services import EntrySpec
 from core.money import chinese_upper, format_fen
 from core.numbering import next_document_no
-from core.property import rules
+from core.property import fee_standards, rules
 from core.property.models import (
-    BILLING_MODES,
-    FEE_CYCLES,
-    FEE_RULES,
     METER_KINDS,
-    ROUNDINGS,
     Bill,
     BillLine,
     BillRun,
@@ -161,45 +160,13 @@ def create_fee_item(
     code = text(code, "code", 20).upper()
     if not code.replace("_", "").isalnum() or not code.isascii():
         raise ValidationError(N_("A fee item code is letters, digits and _ (at most 20)."), field="code")
-    name = text(name, "name", 100)
-    if rule not in FEE_RULES:
-        raise ValidationError(N_("Unknown charging rule {rule}."), field="rule", rule=str(rule))
-    if cycle not in FEE_CYCLES or billing_mode not in BILLING_MODES or rounding not in ROUNDINGS:
-        raise ValidationError(N_("Unknown cycle, billing mode or rounding."), field="cycle")
-    if rule in _ONCE_RULES and cycle != "once":
-        raise ValidationError(
-            N_("One-off, deposit and usage items are charged once, not in cycles."), field="cycle"
-        )
-    if rule in _PERIODIC_RULES and cycle == "once":
-        raise ValidationError(N_("Fixed and area items need a cycle (monthly, quarterly, …)."), field="cycle")
-    if rule == "meter" and (meter_kind not in METER_KINDS or cycle != "monthly"):
-        raise ValidationError(
-            N_("A meter item needs a meter kind (water, electricity, gas) and a monthly cycle."),
-            field="meter_kind",
-        )
-    if tier_scope not in ("month", "year"):
-        raise ValidationError(N_("Tiers count per month or per year."), field="tier_scope")
-    price = rules.decimal(unit_price, "unit_price")
-    parsed_tiers = rules.parse_tiers(tiers)
-    if tiers and rule != "meter":
-        raise ValidationError(N_("Only meter items have tiered prices."), field="tiers")
-    if (
-        isinstance(amount_fen, bool)
-        or not isinstance(amount_fen, int)
-        or not 0 <= amount_fen <= PAYMENT_FEN_MAX
-    ):
-        raise ValidationError(N_("The amount must be 0 or more."), field="amount_fen")
-    if rule in ("building_area", "inner_area") and price <= 0:
-        raise ValidationError(N_("An area item needs a unit price above 0."), field="unit_price")
-    if rule in ("fixed", "deposit") and amount_fen <= 0:
-        raise ValidationError(N_("A fixed or deposit item needs an amount above 0."), field="amount_fen")
+    std = fee_standards.check_standard(
+        rule, meter_kind, name=name, cycle=cycle, billing_mode=billing_mode, unit_price=unit_price,
+        amount_fen=amount_fen, tiers=tiers, tier_scope=tier_scope, rounding=rounding, prorate=prorate,
+        due_days=due_days,
+    )  # fmt: skip
     rate = rules.decimal(late_daily_rate, "late_daily_rate", max_value=rules.RATE_MAX)
-    if (
-        not isinstance(due_days, int)
-        or not 0 <= due_days <= 366
-        or not isinstance(late_grace_days, int)
-        or not 0 <= late_grace_days <= 366
-    ):
+    if not isinstance(late_grace_days, int) or not 0 <= late_grace_days <= 366:
         raise ValidationError(N_("Due days and grace days are 0 to 366."), field="due_days")
     if late_cap_fen is not None and (not isinstance(late_cap_fen, int) or late_cap_fen < 0):
         raise ValidationError(N_("The late fee cap must be 0 or more."), field="late_cap_fen")
@@ -214,32 +181,18 @@ def create_fee_item(
             id=new_id(),
             community_id=community_id,
             code=code,
-            name=name,
             rule=rule,
-            cycle=cycle,
-            billing_mode=billing_mode,
-            unit_price=str(price),
-            amount_fen=amount_fen,
-            tiers=[
-                {"up_to": None if t.up_to is None else str(t.up_to), "price": str(t.price)}
-                for t in parsed_tiers
-            ]
-            or None,
-            tier_scope=tier_scope,
+            **vars(std),
             meter_kind=meter_kind if rule == "meter" else None,
-            rounding=rounding,
-            prorate=bool(prorate),
-            due_days=due_days,
             late_daily_rate=str(rate),
             late_grace_days=late_grace_days,
             late_cap_fen=late_cap_fen,
             applies_to_use=applies_to_use or None,
-            active=True,
             created_at=uow.now,
         )
         s.add(item)
         s.flush()
-        _ensure_chart(uow, [(code, name, rule)])
+        _ensure_chart(uow, [(code, std.name, rule)])
         view = _item_view(item)
         payload = {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in vars(view).items()}
         uow.audit("property.fee_item_create", "prop_fee_item", item.id, after=payload)
@@ -446,6 +399,8 @@ class BillRunResult:
 _HOUSE, _BUILDING, _COMMUNITY, _ITEM, _REF, _START, _END, _QTY, _UNIT, _GROSS, _DISCOUNT, _DUE, _DUE_RAW = (
     range(13)
 )
+_HOUSE_OF, _ITEM_OF = itemgetter(_HOUSE), itemgetter(_COMMUNITY, _ITEM)
+_GROSS_OF, _DISCOUNT_OF = itemgetter(_GROSS), itemgetter(_DISCOUNT)
 
 
 class _Binds:
@@ -487,7 +442,7 @@ def _fast_ids(session: Session, count: int) -> list:
     if count <= 0:
         return []
     if binds_uuid_as_hex(session, _LINES.c.id):
-        return [f"{v:032x}" for v in new_id_ints(count)]  # UUID.hex of the same ids, without the UUID objects
+        return new_id_hexes(count)  # UUID.hex of the same ids, without the UUID objects
     return new_ids(count)
 
 
@@ -728,15 +683,7 @@ def _collect_lines(
     lines: list[tuple] = []
     items_by_raw: dict[object, FeeItem] = {}
     for c in communities:
-        items = (
-            s.execute(
-                select(FeeItem)
-                .where(FeeItem.community_id == c.id, FeeItem.active.is_(True))
-                .order_by(FeeItem.code)
-            )
-            .scalars()
-            .all()
-        )
+        items = fee_standards.items_in_force(s, c.id, str(p))  # each with the standard in force for p
         items_by_raw.update((b.id(i.id), i) for i in items)
         periodic = [i for i in items if i.rule in _PERIODIC_RULES and i.code != PARKING_ITEM_CODE]
         found = _periodic_lines(s, c, periodic, p, b)
@@ -788,6 +735,18 @@ _LINE_COLUMNS = ("id", "bill_id", "house_id", "fee_item_id", "period", "source_r
                  "due_date")  # fmt: skip
 
 
+def _by_house(lines: list[tuple]) -> tuple[list[tuple], Counter]:
+    """`lines` grouped by house, the houses in the order they first appear (a stable sort by that order), and
+    each house's line count in the same order. Done with C-level map/sort: no Python step per line."""
+    houses = list(map(_HOUSE_OF, lines))
+    counts = Counter(houses)  # insertion ordered: houses by first appearance
+    rank = {house: n for n, house in enumerate(counts)}
+    order = list(map(rank.__getitem__, houses))
+    if any(map(gt, order, islice(order, 1, None))):  # not grouped yet (periodic lines come item by item)
+        lines = list(map(lines.__getitem__, sorted(range(len(lines)), key=order.__getitem__)))
+    return lines, counts
+
+
 def _write_run(
     uow: UnitOfWork,
     p: rules.Period,
@@ -799,68 +758,60 @@ def _write_run(
     ctx = uow.ctx
     period = str(p)
     bill_day = today(ctx.clock)
-    by_house: dict[object, list[tuple]] = {}
-    for line in lines:
-        got = by_house.get(line[_HOUSE])
-        if got is None:
-            by_house[line[_HOUSE]] = [line]
-        else:
-            got.append(line)
     # The receivables: one entry per community and fee item (the bill lines are the sub-ledger behind 1122).
+    # Lines come in runs of one item, so the sums are taken a run at a time.
     per_item: dict[tuple[object, object], int] = defaultdict(int)
-    for line in lines:
-        per_item[(line[_COMMUNITY], line[_ITEM])] += line[_GROSS] - line[_DISCOUNT]
+    for key, run in groupby(lines, _ITEM_OF):
+        got = list(run)
+        per_item[key] += sum(map(_GROSS_OF, got)) - sum(map(_DISCOUNT_OF, got))
     total = sum(per_item.values())
+    lines, counts = _by_house(lines)
+    bills = len(counts)
     run_id = new_id()
     s.add(BillRun(
-        id=run_id, period=period, community_id=community_id, bills_created=len(by_house),
+        id=run_id, period=period, community_id=community_id, bills_created=bills,
         lines_created=len(lines), amount_fen=total, created_by=ctx.actor.username, created_at=uow.now,
     ))  # fmt: skip
     s.flush()
     year = bill_day.year
-    first_no = sequences.take(s, f"doc:{BILL_NO_KIND}:{year}", len(by_house))
+    first_no = sequences.take(s, f"doc:{BILL_NO_KIND}:{year}", bills)
     prefix = f"{ctx.site.code}-{BILL_NO_KIND}{year}-"
     b = _Binds(s)
     bnow = binder(s, _BILLS.c.created_at)(uow.now)
-    raw_run = b.id(run_id)
-    bill_day_raw = b.date(bill_day)
-    bill_ids = _fast_ids(s, len(by_house))
-    line_ids = _fast_ids(s, len(lines))
+    raw_run, bill_day_raw = b.id(run_id), b.date(bill_day)
+    bill_ids = _fast_ids(s, bills)
+    # The lines a column at a time (zip(*lines) transposes in C), then each line row zipped back together.
+    (house_c, building_c, community_c, item_c, ref_c, start_c, end_c, qty_c, unit_c, gross_c, discount_c, due_c,
+     due_raw_c) = zip(*lines, strict=True)  # fmt: skip
+    net_c = list(map(sub, gross_c, discount_c))
+    line_rows = list(zip(
+        _fast_ids(s, len(lines)), chain.from_iterable(map(repeat, bill_ids, counts.values())), house_c, item_c,
+        repeat(period), ref_c, start_c, end_c, qty_c, unit_c, gross_c, discount_c, net_c, repeat(0), repeat(0),
+        due_raw_c,
+    ))  # fmt: skip
     bill_rows = []
-    line_rows = []
-    append_line = line_rows.append
+    add_bill = bill_rows.append
     events = []
-    li = 0
+    add_event = events.append
     hex_ids = binds_uuid_as_hex(s, _BILLS.c.house_id)
-    for n, (house, hl) in enumerate(by_house.items()):
-        bill_id = bill_ids[n]
-        amount = 0
-        first = hl[0]
-        due, due_raw = first[_DUE], first[_DUE_RAW]
-        for ln in hl:
-            net = ln[9] - ln[10]
-            amount += net
-            if ln[11] < due:
-                due, due_raw = ln[11], ln[12]
-            append_line((line_ids[li], bill_id, house, ln[3], period, ln[4], ln[5], ln[6], ln[7], ln[8], ln[9],
-                         ln[10], net, 0, 0, ln[12]))  # fmt: skip
-            li += 1
+    no_json = encode_json_str(prefix)[:-1]  # '"<prefix>' (quoted as canonical JSON quotes it)
+    at = 0
+    for n, (house, k) in enumerate(counts.items()):
+        end = at + k
+        amount = sum(net_c[at:end]) if k > 1 else net_c[at]
+        due_at = at
+        if k > 1:
+            due = min(due_c[at:end])
+            due_at = due_c.index(due, at, end)
         bill_no = f"{prefix}{first_no + n:07d}"
-        bill_rows.append((bill_id, bill_no, raw_run, first[_COMMUNITY], first[_BUILDING], house, period,
-                          bill_day_raw, due_raw, amount, 0, 0, "paid" if amount == 0 else "unpaid", bnow))  # fmt: skip
-        events.append(
-            {
-                "bill_no": bill_no,
-                "house_id": (
-                    f"{house[:8]}-{house[8:12]}-{house[12:16]}-{house[16:20]}-{house[20:]}"
-                    if hex_ids
-                    else str(uuid.UUID(str(house)))
-                ),
-                "period": period,
-                "amount_fen": amount,
-                "due_date": due.isoformat(),
-            }
-        )
+        add_bill((bill_ids[n], bill_no, raw_run, community_c[at], building_c[at], house, period, bill_day_raw,
+                  due_raw_c[due_at], amount, 0, 0, "paid" if amount == 0 else "unpaid", bnow))  # fmt: skip
+        # The event's payload as canonical JSON text (sorted keys, no spaces): no 100,000 dicts to encode.
+        house_text = (f"{house[:8]}-{house[8:12]}-{house[12:16]}-{house[16:20]}-{house[20:]}" if hex_ids
+                      else str(house))  # fmt: skip
+        add_event(f'{{"amount_fen":{amount},"bill_no":{no_json}{first_no + n:07d}","due_date":"{due_c[due_at].isoformat()}",'
+                  f'"house_id":"{house_text}","period":"{period}"}}')  # fmt: skip
+        at = end
     insert_rows(s, _BILLS, _BILL_COLUMNS, bill_rows)
     insert_rows(s, _LINES, _LINE_COLUMNS, line_rows)
     used = {items[iid] for _c, iid in per_item}
@@ -877,7 +828,7 @@ def _write_run(
     summary = {
         "period": period,
         "community_id": str(community_id) if community_id else None,
-        "bills_created": len(by_house),
+        "bills_created": bills,
         "lines_created": len(lines),
         "amount_fen": total,
         "first_bill_no": bill_rows[0][1],
@@ -885,15 +836,16 @@ def _write_run(
     }
     uow.audit("property.bill_run", "prop_bill_run", run_id, after=summary)
     uow.emit("property.bill_run", {"id": str(run_id), **summary})
-    uow.emit_many(
+    run_json = encode_json_str(str(run_id))
+    uow.emit_encoded(
         "property.bills_created",
         [
-            {"run_id": str(run_id), "bills": events[i : i + EVENT_CHUNK]}
+            f'{{"bills":[{",".join(events[i : i + EVENT_CHUNK])}],"run_id":{run_json}}}'
             for i in range(0, len(events), EVENT_CHUNK)
         ],
     )
-    _settle_from_prepaid_in(uow, list(by_house))
-    return BillRunResult(period, len(by_house), len(lines), total)
+    _settle_from_prepaid_in(uow, list(counts))
+    return BillRunResult(period, bills, len(lines), total)
 
 
 def charge_once(
@@ -914,6 +866,7 @@ def charge_once(
             raise ValidationError(N_("Fee item {code} is charged by bill runs, not once."), code=item.code)
         on = today(ctx.clock)
         p = rules.Period.parse(period) if period else rules.period_of(on)
+        item = fee_standards.billable_standard(s, item, str(p))
         qty = ""
         if item.rule == "usage":
             if quantity is None:

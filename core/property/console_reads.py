@@ -834,6 +834,7 @@ def _spaces() -> Source:
                 ParkingSpace.kind,
                 ParkingSpace.status,
                 House.code,
+                ParkingSpace.retired_at,
                 ParkingSpace.id,
             )
             .join(ParkingArea, ParkingArea.id == ParkingSpace.area_id)
@@ -859,6 +860,7 @@ def _spaces() -> Source:
             Column("kind", N_("Kind"), "text", 6, labels=SPACE_KIND),
             Column("status", N_("Status"), "text", 6, labels=SPACE_STATUS),
             Column("house", N_("House"), "text", 10),
+            Column("retired_at", N_("Retired"), "datetime", 16),
             Column("id", N_("Id"), "text", 36),
         ),
         filters=(
@@ -995,6 +997,7 @@ def _devices() -> Source:
                 AccessDevice.location,
                 AccessDevice.online,
                 AccessDevice.last_heartbeat_at,
+                AccessDevice.retired_at,
                 AccessDevice.id,
             ),
             AccessDevice.community_id,
@@ -1016,6 +1019,7 @@ def _devices() -> Source:
             Column("location", N_("Location"), "text", 14),
             Column("online", N_("Online"), "bool", 4),
             Column("heartbeat", N_("Last heartbeat"), "datetime", 16),
+            Column("retired_at", N_("Retired"), "datetime", 16),
             Column("id", N_("Id"), "text", 36),
         ),
         filters=(
@@ -1144,6 +1148,7 @@ def _cameras() -> Source:
                 Camera.recorder,
                 Camera.channel,
                 Camera.retention_days,
+                Camera.retired_at,
                 Camera.id,
             ),
             Camera.community_id,
@@ -1162,6 +1167,7 @@ def _cameras() -> Source:
             Column("recorder", N_("Recorder"), "text", 10),
             Column("channel", N_("Channel"), "int", 4),
             Column("retention", N_("Kept (days)"), "int", 5),
+            Column("retired_at", N_("Retired"), "datetime", 16),
             Column("id", N_("Id"), "text", 36),
         ),
         filters=(COMMUNITY_FILTER,),

@@ -146,7 +146,15 @@ BUILTIN_ROLES: dict[str, RoleDef] = {
         N_("Finance"),
         N_("Finance: ledger, payments, reconciliation and reports, and reads property billing (收费、欠费)."),
         # property.view: finance answers for receivables — the collection, arrears and prepaid reports need it.
-        ("ledger.*", "payments.*", "recon.*", "reports.*", "property.view", "workflow.view", "workflow.submit"),
+        (
+            "ledger.*",
+            "payments.*",
+            "recon.*",
+            "reports.*",
+            "property.view",
+            "workflow.view",
+            "workflow.submit",
+        ),
     ),
     "approver": RoleDef(
         N_("Approver"),

@@ -26,7 +26,9 @@ def test_a_user_without_a_counter_gets_a_window_not_a_crash(qtbot, site):
     security.add_user(ctx, "appr1", PASSWORD, display_name="审批丙", roles=["approver"])
     actor = login(qtbot, ctx, "appr1").actor
     assert actor is not None and not actor.can("property.view")
-    w = MainWindow(ctx, actor)  # the property counter reads receipts, which an approver may not: it is not built
+    w = MainWindow(
+        ctx, actor
+    )  # the property counter reads receipts, which an approver may not: it is not built
     qtbot.addWidget(w)
     assert w.modules == [] and w.tabs.currentWidget().objectName() == "no_modules"
     assert w.who.text() == "Logged in: 审批丙 (Approver)"  # the role's name, not its code

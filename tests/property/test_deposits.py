@@ -504,9 +504,7 @@ def test_a_cash_deposit_refund_lowers_the_clerks_expected_cash_and_needs_an_open
     payments.counter_pay(clerk, payhub.APP_ID, "T-1", 30_000, "物业费", tendered_fen=30_000)
     assert deposits.pay_refund(clerk, rf.id).status == "refunded"
     assert deposits.pay_refund(clerk, rf.id).status == "refunded"  # a repeat pays nothing twice
-    assert (
-        shifts.expected_cash(clerk, shift.id)["cash"] == 5_000 + 30_000 - 20_000
-    )
+    assert shifts.expected_cash(clerk, shift.id)["cash"] == 5_000 + 30_000 - 20_000
     # The counter's close dialog shows the same figure the close decides on.
     assert counter.expected_by_channel(clerk, shift)["cash"] == 15_000
     with pytest.raises(NotFound):

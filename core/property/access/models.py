@@ -50,6 +50,8 @@ class AccessDevice(Base):
     online: Mapped[bool] = mapped_column(Boolean, default=False)
     last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # 停用: a removed device keeps its access records; it opens nothing and raises no offline alarm.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AccessCredential(Base):
@@ -139,6 +141,8 @@ class Camera(Base):
     channel: Mapped[int] = mapped_column(Integer, default=0)
     retention_days: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # 停用: a removed camera; its recordings stay reachable for their retention.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Alarm(Base):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from core.clock import BUSINESS_TZ, business_date
 from core.context import Context
 from core.db.bulk import binder, insert_rows
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, NotFound, StateError, ValidationError
 from core.i18n import N_
 from core.ids import new_id, new_ids
 from core.property.access.models import (
@@ -49,6 +49,7 @@ IMPORT_ROWS_MAX = 200_000
 IMPORT_ERRORS_MAX = 1000
 SEARCH_LIMIT_MAX = 1000
 HEARTBEAT_STALE_MINUTES = 5
+_KEEP = object()
 CSV_COLUMNS = ("time", "device", "person", "direction", "method", "card")
 
 ALARM_MACHINE = ops.Machine(
@@ -73,6 +74,19 @@ class DeviceView:
     location: str
     online: bool
     last_heartbeat_at: datetime | None
+    retired: bool = False
+
+
+@dataclass(frozen=True)
+class CameraView:
+    id: uuid.UUID
+    code: str
+    name: str
+    location: str
+    recorder: str
+    channel: int
+    retention_days: int
+    retired: bool
 
 
 @dataclass(frozen=True)
@@ -140,7 +154,16 @@ class AlarmView:
 
 
 def _device_view(d: AccessDevice) -> DeviceView:
-    return DeviceView(d.id, d.code, d.name, d.kind, d.building_id, d.location, d.online, d.last_heartbeat_at)
+    return DeviceView(
+        d.id, d.code, d.name, d.kind, d.building_id, d.location, d.online, d.last_heartbeat_at,
+        d.retired_at is not None,
+    )  # fmt: skip
+
+
+def _camera_view(c: Camera) -> CameraView:
+    return CameraView(
+        c.id, c.code, c.name, c.location, c.recorder, c.channel, c.retention_days, c.retired_at is not None
+    )
 
 
 def _alarm_view(a: Alarm) -> AlarmView:
@@ -189,7 +212,7 @@ def add_device(
                 AccessDevice.community_id == community.id, AccessDevice.code == code
             )
         ).first():
-            raise Conflict(N_("Device {code} already exists."), code=code)
+            raise Conflict(N_("Device {device} already exists."), device=code)
         d = AccessDevice(
             id=new_id(),
             community_id=community.id,
@@ -210,6 +233,74 @@ def add_device(
         return view
 
 
+def device_by_code(ctx: Context, community_id: uuid.UUID, code: str) -> DeviceView:
+    with ctx.read(PERM_VIEW) as s:
+        d = s.execute(
+            select(AccessDevice).where(
+                AccessDevice.community_id == community_id, AccessDevice.code == code.strip()
+            )
+        ).scalar_one_or_none()
+        if d is None:
+            raise NotFound(N_("There is no device {device} in this community."), device=code.strip())
+        return _device_view(d)
+
+
+def update_device(
+    ctx: Context,
+    device_id: uuid.UUID,
+    *,
+    name: str | None = None,
+    location: str | None = None,
+    building_id: uuid.UUID | object | None = _KEEP,
+) -> DeviceView:
+    """Correct a device's name, location or building (the building's residents' cards open it)."""
+    name = None if name is None else ops.text(name, "name", 100)
+    location = None if location is None else (ops.text(location, "location", 200, required=False) or "")
+    with ctx.uow(PERM_MANAGE) as uow:
+        s = uow.session
+        d = ops.get_or_404(s, AccessDevice, device_id, "Device")
+        if d.retired_at is not None:
+            raise StateError(N_("Device {device} is retired."), device=d.code)
+        before = {"name": d.name, "location": d.location, "building_id": d.building_id}
+        if building_id is not _KEEP and building_id is not None:
+            if ops.get_or_404(s, Building, building_id, "Building").community_id != d.community_id:
+                raise ValidationError(N_("The building is not in this community."), field="building_id")
+            d.building_id = ops.as_uuid(building_id, "Building")
+        elif building_id is None:
+            d.building_id = None
+        d.name = d.name if name is None else name
+        d.location = d.location if location is None else location
+        after = {"name": d.name, "location": d.location, "building_id": d.building_id}
+        if after == before:
+            raise ValidationError(N_("Nothing was changed."), field="name")
+        s.flush()
+        view = _device_view(d)
+        uow.audit("property.access_device_update", "prop_access_device", d.id, before=before, after=after)
+        uow.emit("property.access_device_changed", view.__dict__)
+        return view
+
+
+def retire_device(ctx: Context, device_id: uuid.UUID, reason: str) -> DeviceView:
+    """停用 a device taken down: it keeps its access records, opens nothing and raises no offline alarm."""
+    reason = ops.text(reason, "reason")
+    with ctx.uow(PERM_MANAGE) as uow:
+        d = ops.get_or_404(uow.session, AccessDevice, device_id, "Device")
+        if d.retired_at is not None:
+            raise StateError(N_("Device {device} is retired."), device=d.code)
+        d.retired_at, d.online = uow.now, False
+        uow.session.flush()
+        view = _device_view(d)
+        uow.audit(
+            "property.access_device_retire",
+            "prop_access_device",
+            d.id,
+            before={"retired": False},
+            after={"retired": True, "reason": reason},
+        )
+        uow.emit("property.access_device_changed", {**view.__dict__, "reason": reason})
+        return view
+
+
 def heartbeat(ctx: Context, community_id: uuid.UUID, device_code: str) -> DeviceView:
     """A device says it is alive (no audit record: heartbeats are not business events)."""
     with ctx.uow(PERM_IMPORT) as uow:
@@ -219,7 +310,9 @@ def heartbeat(ctx: Context, community_id: uuid.UUID, device_code: str) -> Device
             )
         ).scalar_one_or_none()
         if d is None:
-            raise ValidationError(N_("Unknown device {code}."), field="device", code=str(device_code))
+            raise ValidationError(N_("Unknown device {device}."), field="device", device=str(device_code))
+        if d.retired_at is not None:
+            raise StateError(N_("Device {device} is retired."), device=d.code)
         d.online, d.last_heartbeat_at = True, uow.now
         uow.session.flush()
         return _device_view(d)
@@ -234,6 +327,7 @@ def sweep_offline(ctx: Context, *, stale_minutes: int = HEARTBEAT_STALE_MINUTES)
             uow.session.execute(
                 select(AccessDevice).where(
                     AccessDevice.online,
+                    AccessDevice.retired_at.is_(None),
                     or_(AccessDevice.last_heartbeat_at.is_(None), AccessDevice.last_heartbeat_at < cutoff),
                 )
             )
@@ -435,7 +529,7 @@ def may_open(ctx: Context, community_id: uuid.UUID, kind: str, identifier: str, 
                 AccessDevice.community_id == community_id, AccessDevice.code == device_code
             )
         ).scalar_one_or_none()
-        if d is None:
+        if d is None or d.retired_at is not None:
             return False
         grant = or_(
             AccessGrant.device_id == d.id,
@@ -673,12 +767,7 @@ def add_camera(
 ) -> uuid.UUID:
     code, name = ops.text(code, "code", 40), ops.text(name, "name", 100)
     location = ops.text(location, "location", 200)
-    stream_url = ops.text(stream_url, "stream_url", 400)
-    if not stream_url.startswith(("rtsp://", "rtmp://", "http://", "https://")):
-        raise ValidationError(
-            N_("The stream address must start with rtsp://, rtmp://, http:// or https://."),
-            field="stream_url",
-        )
+    stream_url = _check_stream_url(stream_url)
     recorder = ops.text(recorder, "recorder", 100)
     channel = ops.whole(channel, "channel", maximum=1024)
     retention_days = ops.whole(retention_days, "retention_days", minimum=1, maximum=3650)
@@ -687,7 +776,7 @@ def add_camera(
         if uow.session.execute(
             select(Camera.id).where(Camera.community_id == community.id, Camera.code == code)
         ).first():
-            raise Conflict(N_("Camera {code} already exists."), code=code)
+            raise Conflict(N_("Camera {camera} already exists."), camera=code)
         cam = Camera(
             id=new_id(),
             community_id=community.id,
@@ -706,6 +795,85 @@ def add_camera(
         uow.audit("property.camera_add", "prop_camera", cam.id, after=after)
         uow.emit("property.camera_changed", {"id": cam.id, **after})
         return cam.id
+
+
+def _check_stream_url(stream_url: str) -> str:
+    stream_url = ops.text(stream_url, "stream_url", 400)
+    if not stream_url.startswith(("rtsp://", "rtmp://", "http://", "https://")):
+        raise ValidationError(
+            N_("The stream address must start with rtsp://, rtmp://, http:// or https://."),
+            field="stream_url",
+        )
+    return stream_url
+
+
+def update_camera(
+    ctx: Context,
+    camera_id: uuid.UUID,
+    *,
+    name: str | None = None,
+    location: str | None = None,
+    stream_url: str | None = None,
+    recorder: str | None = None,
+    channel: int | None = None,
+    retention_days: int | None = None,
+) -> CameraView:
+    """Correct a camera's name, place, stream, recorder, channel or how long its video is kept."""
+    changes = {
+        "name": None if name is None else ops.text(name, "name", 100),
+        "location": None if location is None else ops.text(location, "location", 200),
+        "stream_url": None if stream_url is None else _check_stream_url(stream_url),
+        "recorder": None if recorder is None else ops.text(recorder, "recorder", 100),
+        "channel": None if channel is None else ops.whole(channel, "channel", maximum=1024),
+        "retention_days": (
+            None
+            if retention_days is None
+            else ops.whole(retention_days, "retention_days", minimum=1, maximum=3650)
+        ),
+    }
+    with ctx.uow(PERM_MANAGE) as uow:
+        cam = ops.get_or_404(uow.session, Camera, camera_id, "Camera")
+        if cam.retired_at is not None:
+            raise StateError(N_("Camera {camera} is retired."), camera=cam.code)
+        before = {k: getattr(cam, k) for k in changes}
+        for key, value in changes.items():
+            if value is not None:
+                setattr(cam, key, value)
+        after = {k: getattr(cam, k) for k in changes}
+        if after == before:
+            raise ValidationError(N_("Nothing was changed."), field="name")
+        uow.session.flush()
+        # The stream URL may carry the recorder's password: the audit and the event say only that it changed.
+        hidden = {"stream_url": "changed" if after["stream_url"] != before["stream_url"] else "same"}
+        uow.audit(
+            "property.camera_update",
+            "prop_camera",
+            cam.id,
+            before={**before, "stream_url": None},
+            after={**after, **hidden},
+        )
+        uow.emit("property.camera_changed", {"id": cam.id, **after, **hidden})
+        return _camera_view(cam)
+
+
+def retire_camera(ctx: Context, camera_id: uuid.UUID, reason: str) -> CameraView:
+    """停用 a camera taken down; its recordings stay reachable for their retention."""
+    reason = ops.text(reason, "reason")
+    with ctx.uow(PERM_MANAGE) as uow:
+        cam = ops.get_or_404(uow.session, Camera, camera_id, "Camera")
+        if cam.retired_at is not None:
+            raise StateError(N_("Camera {camera} is retired."), camera=cam.code)
+        cam.retired_at = uow.now
+        uow.session.flush()
+        uow.audit(
+            "property.camera_retire",
+            "prop_camera",
+            cam.id,
+            before={"retired": False},
+            after={"retired": True, "reason": reason},
+        )
+        uow.emit("property.camera_changed", {"id": cam.id, "retired": True, "reason": reason})
+        return _camera_view(cam)
 
 
 def playback(ctx: Context, camera_id: uuid.UUID, start: datetime, end: datetime) -> PlaybackRef:

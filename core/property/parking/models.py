@@ -73,6 +73,8 @@ class ParkingSpace(Base):
     house_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("prop_houses.id"), index=True)
     owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("prop_owners.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # 停用: a retired space (built over, turned into a bike shed) is kept for its history but never given out.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Vehicle(Base):

@@ -103,6 +103,7 @@ class SpaceView:
     version: int
     house_id: uuid.UUID | None
     owner_id: uuid.UUID | None
+    retired: bool = False
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,16 @@ class UsageStats:
 
 def _space_view(r: ParkingSpace) -> SpaceView:
     return SpaceView(
-        r.id, r.area_id, r.number, r.location, r.kind, r.status, r.version, r.house_id, r.owner_id
+        r.id,
+        r.area_id,
+        r.number,
+        r.location,
+        r.kind,
+        r.status,
+        r.version,
+        r.house_id,
+        r.owner_id,
+        r.retired_at is not None,
     )
 
 
@@ -228,7 +238,7 @@ def create_area(ctx: Context, community_id: uuid.UUID, code: str, name: str, kin
             select(ParkingArea.id).where(ParkingArea.community_id == community.id, ParkingArea.code == code)
         ).first()
         if exists:
-            raise Conflict(N_("Parking area {code} already exists."), code=code)
+            raise Conflict(N_("Car park {area} already exists."), area=code)
         row = ParkingArea(
             id=new_id(), community_id=community.id, code=code, name=name, kind=kind, created_at=uow.now
         )
@@ -302,6 +312,80 @@ def add_spaces(
         return [_space_view(r) for r in rows]
 
 
+def area_by_code(ctx: Context, community_id: uuid.UUID, code: str) -> AreaView:
+    """The car park of a community with this code (as a clerk types it)."""
+    with ctx.read(PERM_VIEW) as s:
+        row = s.execute(
+            select(ParkingArea).where(
+                ParkingArea.community_id == community_id, ParkingArea.code == code.strip()
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(N_("There is no car park {area} in this community."), area=code.strip())
+        return AreaView(row.id, row.community_id, row.code, row.name, row.kind)
+
+
+def space_by_number(ctx: Context, area_id: uuid.UUID, number: str) -> SpaceView:
+    with ctx.read(PERM_VIEW) as s:
+        row = s.execute(
+            select(ParkingSpace).where(ParkingSpace.area_id == area_id, ParkingSpace.number == number.strip())
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFound(N_("There is no space {number} in this car park."), number=number.strip())
+        return _space_view(row)
+
+
+def _in_service(row: ParkingSpace) -> None:
+    if row.retired_at is not None:
+        raise StateError(N_("Space {number} is retired."), number=row.number)
+
+
+def update_space(
+    ctx: Context, space_id: uuid.UUID, *, location: str | None = None, kind: str | None = None
+) -> SpaceView:
+    """Correct a space's location, or make a free space fixed or temporary (a held space keeps its kind)."""
+    location = None if location is None else (ops.text(location, "location", 200, required=False) or "")
+    kind = None if kind is None else ops.choice(kind, "kind", SPACE_KINDS)
+    with ctx.uow(PERM_MANAGE) as uow:
+        row = ops.get_or_404(uow.session, ParkingSpace, space_id, "Parking space")
+        _in_service(row)
+        before = {"location": row.location, "kind": row.kind}
+        if kind is not None and kind != row.kind and row.status != FREE:
+            raise StateError(N_("Only a free space can change between fixed and temporary."))
+        row.location = row.location if location is None else location
+        row.kind = row.kind if kind is None else kind
+        after = {"location": row.location, "kind": row.kind}
+        if after == before:
+            raise ValidationError(N_("Nothing was changed."), field="location")
+        row.version += 1
+        uow.session.flush()
+        uow.audit("property.parking_space_update", OBJECT_TYPE_SPACE, row.id, before=before, after=after)
+        uow.emit(EVENT_SPACE, {"id": row.id, "action": "update", "version": row.version, **after})
+        return _space_view(row)
+
+
+def retire_space(ctx: Context, space_id: uuid.UUID, reason: str) -> SpaceView:
+    """停用 a free space: it stays in the lists and reports for its history, and is never given out again."""
+    reason = ops.text(reason, "reason")
+    with ctx.uow(PERM_MANAGE) as uow:
+        row = ops.get_or_404(uow.session, ParkingSpace, space_id, "Parking space")
+        _in_service(row)
+        if row.status != FREE:
+            raise StateError(N_("Only a free space can be retired; end its rental or release it first."))
+        row.retired_at = uow.now
+        row.version += 1
+        uow.session.flush()
+        uow.audit(
+            "property.parking_space_retire",
+            OBJECT_TYPE_SPACE,
+            row.id,
+            before={"retired": False},
+            after={"retired": True, "reason": reason},
+        )
+        uow.emit(EVENT_SPACE, {"id": row.id, "action": "retire", "version": row.version, "reason": reason})
+        return _space_view(row)
+
+
 def _space_move(
     ctx: Context,
     permission: str,
@@ -314,6 +398,8 @@ def _space_move(
 ) -> SpaceView:
     with ctx.uow(permission) as uow:
         row = ops.get_or_404(uow.session, ParkingSpace, space_id, "Parking space")
+        if action in ("assign", "rent", "occupy"):
+            _in_service(row)
         SPACE_MACHINE.target(action, row.status)
         if check is not None:
             check(uow, row)
@@ -480,6 +566,7 @@ def rent_space(
     with ctx.uow(PERM_RENT) as uow:
         s = uow.session
         space = ops.get_or_404(s, ParkingSpace, space_id, "Parking space")
+        _in_service(space)
         SPACE_MACHINE.target("rent", space.status)
         _fixed_only(uow, space)
         house = _house_in(s, house_id, space.community_id)
@@ -824,7 +911,7 @@ def occupancy(ctx: Context, community_id: uuid.UUID) -> list[Occupancy]:
             (a, k, st): n
             for a, k, st, n in s.execute(
                 select(ParkingSpace.area_id, ParkingSpace.kind, ParkingSpace.status, func.count())
-                .where(ParkingSpace.community_id == community_id)
+                .where(ParkingSpace.community_id == community_id, ParkingSpace.retired_at.is_(None))
                 .group_by(ParkingSpace.area_id, ParkingSpace.kind, ParkingSpace.status)
             )
         }
@@ -916,7 +1003,7 @@ def usage_statistics(ctx: Context, community_id: uuid.UUID, *, start: date, end:
             dict(
                 s.execute(
                     select(ParkingSpace.status, func.count())
-                    .where(ParkingSpace.community_id == community_id)
+                    .where(ParkingSpace.community_id == community_id, ParkingSpace.retired_at.is_(None))
                     .group_by(ParkingSpace.status)
                 ).all()
             )
