@@ -94,13 +94,23 @@ class UnitOfWork:
         self._after_commit.append(fn)
 
     def commit(self) -> None:
+        from core.audit.log import COUNTER as AUDIT_COUNTER
         from core.audit.log import write_records
+        from core.db.sequences import take_many
+        from core.sync.outbox import COUNTER as OUTBOX_COUNTER
         from core.sync.outbox import append_events
 
         self.session.flush()
-        if self._audit:
+        if self._audit and self._events:
+            # Both counters in one statement, audit first (the order write_records then append_events took them).
+            firsts = take_many(
+                self.session, ((AUDIT_COUNTER, len(self._audit)), (OUTBOX_COUNTER, len(self._events)))
+            )
+            write_records(self.session, self.ctx.actor, self.now, self._audit, first=firsts[AUDIT_COUNTER])
+            append_events(self.session, self.now, self._events, first=firsts[OUTBOX_COUNTER])
+        elif self._audit:
             write_records(self.session, self.ctx.actor, self.now, self._audit)
-        if self._events:
+        elif self._events:
             append_events(self.session, self.now, self._events)
         self.session.commit()
         self._audit.clear()

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.audit.models import AuditRecord
 from core.db import sequences
+from core.db.bulk import binder, insert_rows
 from core.i18n import N_
 from core.ids import new_ids
 
@@ -54,50 +55,53 @@ def record_hash(fields: Sequence[str]) -> str:
     return hashlib.sha256(SEP.join(fields).encode("utf-8")).hexdigest()
 
 
-def write_records(session: Session, actor: Actor, at: datetime, pending: Sequence[PendingAudit]) -> None:
-    """Append `pending` to the chain inside the caller's transaction."""
-    first = sequences.take(session, COUNTER, len(pending))
+def write_records(
+    session: Session, actor: Actor, at: datetime, pending: Sequence[PendingAudit], first: int | None = None
+) -> None:
+    """Append `pending` to the chain inside the caller's transaction. `first`: the seq already taken from the
+    "audit" counter for them (`sequences.take_many` with other counters in one statement), else taken here."""
+    if first is None:
+        first = sequences.take(session, COUNTER, len(pending))
+    conn = session.connection()
     prev = GENESIS_HASH
     if first > 1:
-        prev = session.execute(_PREV_HASH, {"seq": first - 1}).scalar_one()
+        prev = conn.execute(_PREV_HASH, {"seq": first - 1}).scalar_one()
     at = at.astimezone(UTC)
     at_text = at.strftime(AT_FORMAT)
     actor_text = _id_text(actor.user_id)
+    bind_id = binder(session, _TABLE.c.id)
+    at_bound = binder(session, _TABLE.c.at)(at)
+    actor_bound = binder(session, _TABLE.c.actor_id)(actor.user_id)
+    username = actor.username
     ids = new_ids(len(pending))
     rows = []
     for offset, p in enumerate(pending):
         seq = first + offset
+        rid = ids[offset]
         digest = record_hash(
             (
-                str(seq), ids[offset].hex, at_text, actor_text, actor.username, p.action, p.object_type,
+                str(seq), rid.hex, at_text, actor_text, username, p.action, p.object_type,
                 p.object_id, NULL if p.before is None else p.before, NULL if p.after is None else p.after, prev,
             )
         )  # fmt: skip
         rows.append(
-            {
-                "seq": seq,
-                "id": ids[offset],
-                "at": at,
-                "actor_id": actor.user_id,
-                "actor_name": actor.username,
-                "action": p.action,
-                "object_type": p.object_type,
-                "object_id": p.object_id,
-                "before_json": p.before,
-                "after_json": p.after,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
+            (
+                seq, bind_id(rid), at_bound, actor_bound, username, p.action, p.object_type, p.object_id,
+                p.before, p.after, prev, digest,
+            )
+        )  # fmt: skip
         prev = digest
-    session.execute(_INSERT, rows)
+    insert_rows(session, _TABLE, _COLUMNS, rows)
 
 
-# Prebuilt over the Core table: a payment writes a record or two, and building an ORM statement per call
-# costs more than SQLite's insert.
+# Prebuilt over the Core table, rows handed to the driver's executemany (core.db.bulk): a payment writes a record
+# or two, and SQLAlchemy's per-statement and per-row handling costs more than SQLite's insert.
 _TABLE = AuditRecord.__table__
 _PREV_HASH = select(_TABLE.c.hash).where(_TABLE.c.seq == bindparam("seq"))
-_INSERT = insert(_TABLE)
+_COLUMNS = (
+    "seq", "id", "at", "actor_id", "actor_name", "action", "object_type", "object_id", "before_json",
+    "after_json", "prev_hash", "hash",
+)  # fmt: skip
 
 
 @dataclass

@@ -50,13 +50,21 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: li
         return
     conn = session.connection()
     dialect = conn.dialect
-    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
-    if mark is None:  # another driver: take the ordinary Core path
-        session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
-        return
-    q = dialect.identifier_preparer
-    sql = (
-        f"INSERT INTO {q.format_table(table)} ({', '.join(q.quote(c) for c in columns)}) "
-        f"VALUES ({', '.join([mark] * len(columns))})"
-    )
+    key = (table, tuple(columns), dialect.name, dialect.paramstyle)
+    sql = _INSERT_SQL.get(key)
+    if sql is None:
+        mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+        if mark is None:  # another driver: take the ordinary Core path
+            session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+            return
+        q = dialect.identifier_preparer
+        sql = (
+            f"INSERT INTO {q.format_table(table)} ({', '.join(q.quote(c) for c in columns)}) "
+            f"VALUES ({', '.join([mark] * len(columns))})"
+        )
+        _INSERT_SQL[key] = sql
     conn.exec_driver_sql(sql, rows)
+
+
+# The INSERT text per (table, columns, dialect): hot paths insert into the same few tables on every commit.
+_INSERT_SQL: dict[tuple, str] = {}

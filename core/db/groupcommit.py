@@ -5,7 +5,8 @@ A caller hands `GroupCommit.run` a body — the inside of what would be its own 
 block — and waits. The writer takes every body waiting (up to `max_batch`), opens one transaction, and runs
 each body in its own SAVEPOINT with a unit of work of its own (`now` is the transaction's one instant, shared
 by the batch). A body that raises rolls back to its savepoint only and gets its exception; the others go on.
-The audit records and outbox events of the bodies that succeeded are then appended in their order — each
+Plain inserts a body deferred (`defer_insert`: order history rows, nonces) are then applied, one executemany
+per statement for the whole batch, and the audit records and outbox events of the bodies that succeeded are appended in their order — each
 record with its own body's actor — so the hash chain and the gapless site_seq are exactly what one
 transaction per request, run one after the other, would have written. Every caller is answered only after
 the one commit returned (durable); if anything after the bodies fails (the audit write, the commit), every
@@ -58,6 +59,12 @@ class _MemberUnit(UnitOfWork):
         self._audit = []
         self._events = []
         self._after_commit = []
+        self._inserts: list[tuple[Any, dict[str, Any]]] = []
+
+    def defer_insert(self, statement: Any, row: dict[str, Any]) -> None:
+        """Queue a plain insert (one that nothing in the batch reads back) for the writer to apply after the
+        bodies, with the batch's other rows of the same statement in one executemany."""
+        self._inserts.append((statement, row))
 
     def commit(self) -> None:  # pragma: no cover - a member never commits on its own
         raise RuntimeError("a group-commit member is committed by its writer")
@@ -245,6 +252,13 @@ class GroupCommit:
             sql("RELEASE SAVEPOINT anju_group_member")
             item.unit = unit
             ok.append(item)
+
+        grouped: dict[int, tuple[Any, list[dict[str, Any]]]] = {}
+        for item in ok:  # each statement's rows in the order the bodies queued them
+            for statement, row in item.unit._inserts:
+                grouped.setdefault(id(statement), (statement, []))[1].append(row)
+        for statement, rows in grouped.values():
+            session.execute(statement, rows)
 
         start = 0
         while start < len(ok):  # consecutive members of one actor share one append to the chain

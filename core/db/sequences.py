@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import BigInteger, String, bindparam, select
@@ -27,30 +28,59 @@ def take(session: Session, name: str, count: int = 1) -> int:
     One upsert statement: on SQLite the writer already holds the database write lock (BEGIN IMMEDIATE);
     on PostgreSQL the upsert locks the counter row until commit. Either way no value is skipped or repeated.
     """
-    if count < 1:
-        raise ValueError("count must be positive")
+    return take_many(session, ((name, count),))[name]
+
+
+def take_many(session: Session, wants: Sequence[tuple[str, int]]) -> dict[str, int]:
+    """`take` for several counters in one statement: {name: first value} for each (name, count) in `wants`.
+
+    The counters are locked in the order given (PostgreSQL upserts the VALUES rows in order), so callers that
+    take the same counters should name them in the same order, as `take` called one by one would.
+    """
+    if not wants:
+        return {}
+    params: dict[str, Any] = {}
+    counts: dict[str, int] = {}
+    for i, (name, count) in enumerate(wants):
+        if count < 1:
+            raise ValueError("count must be positive")
+        if name in counts:
+            raise ValueError("each counter may be named once")
+        counts[name] = count
+        params[f"name_{i}"] = name
+        params[f"count_{i}"] = count
     conn = session.connection()
-    stmt = _TAKE.get(conn.dialect.name)
-    if stmt is None:
-        stmt = _take_statement(conn.dialect.name)
-    last = conn.execute(stmt, {"name": name, "count": count}).scalar_one()
-    return last - count + 1
+    dialect = conn.dialect
+    key = (dialect.name, dialect.paramstyle, len(wants))
+    found = _TAKE_SQL.get(key)
+    if found is None:
+        found = _take_sql(dialect, len(wants))
+        _TAKE_SQL[key] = found
+    sql, order = found
+    rows = conn.exec_driver_sql(sql, params if order is None else tuple(params[k] for k in order)).all()
+    if len(rows) != len(counts):  # cannot happen: every VALUES row is inserted or updated, and returned
+        raise RuntimeError("counter upsert returned the wrong number of rows")
+    return {name: last - counts[name] + 1 for name, last in rows}
 
 
-# One prebuilt upsert per dialect over the Core table: building an ORM upsert each time costs more than the
-# statement itself (a counter is taken several times per payment).
-_TAKE: dict[str, Any] = {}
+# The upsert's SQL text per (dialect, paramstyle, number of counters), compiled once: a counter is taken several
+# times per payment, and SQLAlchemy's per-statement handling of a Core statement costs more than the upsert (a
+# multi-row VALUES insert is not even in its compiled cache). Values are bound parameters (strings and ints, no
+# bind processing), handed to the driver in the order the compiled text names them.
+_TAKE_SQL: dict[tuple[str, str, int], tuple[str, tuple[str, ...] | None]] = {}
 
 
-def _take_statement(dialect: str) -> Any:
+def _take_sql(dialect: Any, rows: int) -> tuple[str, tuple[str, ...] | None]:
     table = Counter.__table__
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(table).values(name=bindparam("name"), value=bindparam("count"))
+    insert = pg_insert if dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(
+        [{"name": bindparam(f"name_{i}"), "value": bindparam(f"count_{i}")} for i in range(rows)]
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.name], set_={"value": table.c.value + stmt.excluded.value}
-    ).returning(table.c.value)
-    _TAKE[dialect] = stmt
-    return stmt
+    ).returning(table.c.name, table.c.value)
+    compiled = stmt.compile(dialect=dialect)
+    return compiled.string, (tuple(compiled.positiontup) if compiled.positional else None)
 
 
 def peek(session: Session, name: str) -> int:

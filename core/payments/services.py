@@ -424,10 +424,14 @@ def _record(
     response: Any = None,
     refund_id: uuid.UUID | None = None,
 ) -> None:
-    # A plain executemany-style insert: one cached statement, not one compiled per set of values.
-    uow.session.execute(
-        _EVENT_INSERT, _event_row(uow, order_id, from_status, to_status, reason, request, response, refund_id)
-    )
+    # A plain executemany-style insert: one cached statement, not one compiled per set of values. In a group
+    # commit the writer applies the batch's history rows together, in one executemany after the bodies.
+    row = _event_row(uow, order_id, from_status, to_status, reason, request, response, refund_id)
+    defer = getattr(uow, "defer_insert", None)
+    if defer is not None:
+        defer(_EVENT_INSERT, row)
+    else:
+        uow.session.execute(_EVENT_INSERT, row)
 
 
 def _event_row(
@@ -863,7 +867,7 @@ def create_order(
         return view, False
     if not isinstance(opened, _Opened):
         return opened, False  # the same order again
-    order_no, request, chosen, fallbacks = opened
+    order_no, request, chosen, fallbacks, written = opened
 
     result = _create_at(channels.get(chosen), request)
     while fallbacks and result.status in (FAILED, UNKNOWN):
@@ -881,12 +885,24 @@ def create_order(
             order = _load_order_for_update(uow.session, order_no=order_no)
             assert order is not None
             nxt = _reroute_in(uow, order, result, closed, fallbacks)
+        written = None  # moved since it was written: read it again below
         if nxt is None:
             break
         chosen = nxt
         result = _create_at(channels.get(chosen), request)
 
     def record_answer(uow: UnitOfWork) -> OrderView:
+        if written is not None:
+            # The order as the first transaction wrote it, not read again: the compare-and-set of its first
+            # move checks that it is still so. If something moved it meanwhile (a callback, a close), that
+            # move wrote nothing, and the order is read and the answer applied to what it is now.
+            order = _NewOrder(**vars(written))  # a fresh copy for each attempt of the writer
+            try:
+                apply_channel_result_in(uow, order, result, "channel create")
+                return _order_view(order)
+            except Conflict:
+                if order.version != written.version:
+                    raise  # the first move was written: this conflict is something else's
         order = _order_row_for_update(uow.session, order_no)
         assert order is not None
         apply_channel_result_in(uow, order, result, "channel create")
@@ -896,7 +912,8 @@ def create_order(
 
 
 class _Opened(tuple):
-    """A new order's (order_no, what the channel is told, chosen channel, fallback channels)."""
+    """A new order's (order_no, what the channel is told, chosen channel, fallback channels, the order as
+    written)."""
 
     __slots__ = ()
 
@@ -976,7 +993,7 @@ def _open_order_in(
     uow.audit("payments.order_create", "pay_order", order.order_no, after=after)
     uow.emit("payments.order_created", after)
     request = ChannelOrder(order.order_no, amount_fen, subject, order.expire_at, payer)
-    return _Opened((order.order_no, request, chosen, fallbacks))
+    return _Opened((order.order_no, request, chosen, fallbacks, order))
 
 
 _NONCE_INSERT: dict[str, Any] = {}
@@ -992,7 +1009,12 @@ def _record_nonce_in(uow: UnitOfWork, app_id: str, nonce: str, seen_at: datetime
     if stmt is None:
         ins = pg_insert if dialect == "postgresql" else sqlite_insert
         stmt = _NONCE_INSERT[dialect] = ins(PayNonce.__table__).on_conflict_do_nothing()
-    uow.session.execute(stmt, {"app_id": app_id, "nonce": nonce[:64], "seen_at": seen_at})
+    row = {"app_id": app_id, "nonce": nonce[:64], "seen_at": seen_at}
+    defer = getattr(uow, "defer_insert", None)
+    if defer is not None:  # a group commit: with the batch's other nonces, in one executemany
+        defer(stmt, row)
+    else:
+        uow.session.execute(stmt, row)
 
 
 def _create_at(adapter: Any, request: ChannelOrder) -> ChannelResult:

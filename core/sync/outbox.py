@@ -22,8 +22,13 @@ _TABLE = OutboxEvent.__table__
 _COLUMNS = ("site_seq", "event_id", "type", "schema_version", "payload", "created_at")
 
 
-def append_events(session: Session, at: datetime, pending: Sequence[PendingEvent]) -> None:
-    first = sequences.take(session, COUNTER, len(pending))
+def append_events(
+    session: Session, at: datetime, pending: Sequence[PendingEvent], first: int | None = None
+) -> None:
+    """Append `pending` inside the caller's transaction. `first`: the site_seq already taken from the "outbox"
+    counter for them (`sequences.take_many` with other counters in one statement), else taken here."""
+    if first is None:
+        first = sequences.take(session, COUNTER, len(pending))
     bind_id = binder(session, _TABLE.c.event_id)
     created = binder(session, _TABLE.c.created_at)(at)
     ids = new_ids(len(pending))
