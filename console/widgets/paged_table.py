@@ -7,7 +7,8 @@ change, or overtaken by a newer request) are dropped by request number.
 
 Kept light, because every list screen opens through it: cells are ready-made Text made in the worker that
 read the page (the table never parses markup; the UI thread only fills it), columns of a fixed width are not
-measured cell by cell, the status line has a fixed size (a new text re-lays nothing out), and the export bar
+measured cell by cell, plain one-line cells are drawn as one segment each (not through Rich's generic
+padding and styling), the status line has a fixed size (a new text re-lays nothing out), and the export bar
 is mounted only when an export starts.
 """
 
@@ -19,6 +20,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -107,6 +111,64 @@ class WindowTable(DataTable):
         width = sum(column.get_render_width(self) for column in self.columns.values())
         header = self.header_height if self.show_header else 0
         self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header)
+
+    def _render_cell(  # type: ignore[no-untyped-def]
+        self, row_index: int, column_index: int, base_style: Style, width: int, cursor=False, hover=False
+    ):
+        """A one-line body cell of plain Text (one style, no spans) drawn directly as one segment — what
+        DataTable draws through Rich's generic padding and styling renderables, at a fraction of the cost.
+        Every other cell (headers, labels, styled or multi-line text) takes DataTable's path."""
+        if row_index < 0 or column_index < 0 or self.cell_padding != 1 or width < 2:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        key = (
+            row_key,
+            self._column_locations.get_key(column_index),
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cached = self._cell_render_cache.get(key)
+        if cached is not None:
+            return cached
+        cell = self._get_row_renderables(row_index).cells[column_index]
+        if (
+            not isinstance(cell, Text)
+            or cell.spans
+            or cell.style
+            or cell.justify not in (None, "left", "default", "right")
+            or cell.overflow not in (None, "fold", "crop")
+            or self.rows[row_key].height != 1
+            or row_index < self.fixed_rows
+            or column_index < self.fixed_columns
+            or "\n" in cell.plain
+            or "\t" in cell.plain
+        ):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        inner = width - 2
+        plain = cell.plain
+        if cell.justify == "right" and cell_len(plain) < inner:
+            body = " " * (inner - cell_len(plain)) + plain
+        else:
+            body = set_cell_size(plain, inner)
+        style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        lines = [[Segment(f" {body} ", style + post_style)]]
+        self._cell_render_cache[key] = lines
+        return lines
 
     def action_scroll_top(self) -> None:
         self.post_message(JumpRequested(last=False))

@@ -75,6 +75,61 @@ def test_fixed_width_columns_keep_their_width_and_only_auto_ones_are_measured():
     run(scenario())
 
 
+def test_plain_cells_are_drawn_exactly_as_datatable_draws_them():
+    """The quick path for one-line plain Text cells gives the same characters and styles as DataTable's own
+    path, for every row style (zebra, cursor, hover), justification, and text that fits, fills or is cropped
+    (wide characters split at the edge too); styled text and markup-free str cells still take DataTable's path."""
+    from textual.widgets import DataTable
+
+    def chars(lines) -> list:
+        return [[(ch, seg.style) for seg in line for ch in seg.text] for line in lines]
+
+    async def scenario() -> None:
+        app = _TableApp()
+        async with app.run_test(size=(80, 20)) as pilot:
+            table = app.query_one(WindowTable)
+            table.zebra_stripes = True
+            table.add_column("a", key="a", width=6)
+            table.add_column("b", key="b", width=3)
+            table.add_column("c", key="c")
+            samples = [
+                Text(""),
+                Text("abc"),
+                Text("123.45", justify="right"),
+                Text("一二三四", justify="left"),
+                Text("x一二三", justify="right"),
+                Text("a much longer text than any width"),
+                Text("[bold]not markup[/bold]"),
+                Text("styled", style="bold"),
+                Text.assemble(("red", "red"), " plain"),
+            ]
+            table.add_rows([[samples[i], samples[(i + 3) % 9], samples[(i + 5) % 9]] for i in range(9)])
+            await pilot.pause()
+            quick = 0
+            for row in range(9):
+                for column in range(3):
+                    for cursor in (False, True):
+                        for hover in (False, True):
+                            for width in (2, 3, 5, 8, 14):
+                                base = table.rich_style
+                                table._cell_render_cache.clear()
+                                ours = table._render_cell(row, column, base, width, cursor, hover)
+                                cell = table.get_cell_at((row, column))
+                                quick += not cell.spans and not cell.style
+                                table._cell_render_cache.clear()
+                                theirs = DataTable._render_cell(
+                                    table, row, column, base, width, cursor, hover
+                                )
+                                assert chars(ours) == chars(theirs), (cell, width, cursor, hover)
+            assert quick > 0
+            # Headers take DataTable's path and stay as they were.
+            table._cell_render_cache.clear()
+            header = table._render_cell(-1, 0, table.rich_style, 8)
+            assert "".join(seg.text for seg in header[0]).strip() == "a"
+
+    run(scenario())
+
+
 # ---------------------------------------------------------------------------------------------- audit screen
 
 
