@@ -307,6 +307,7 @@ WARM_MODULES = (
 
 
 def _warm_up() -> None:
+    import gc
     import importlib
 
     for name in WARM_MODULES:
@@ -314,3 +315,6 @@ def _warm_up() -> None:
             importlib.import_module(name)
         except Exception:
             continue
+    # What exists now (modules, classes, styles, the catalogue) lives as long as the app: move it out of the
+    # cycle collector's reach, so a full collection in the middle of opening a screen does not walk it again.
+    gc.freeze()
